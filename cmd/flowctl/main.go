@@ -1,0 +1,14 @@
+// Command flowctl compiles and runs integration flows written in HCL.
+package main
+
+import (
+	"os"
+
+	"github.com/flowctl/flowctl/internal/cli"
+
+	_ "github.com/flowctl/flowctl/connectors/all"
+)
+
+func main() {
+	os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,116 @@
+package dsl
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Code identifies the rule behind a diagnostic (SARIF rule id, JSON "code").
+type Code string
+
+// DiagCode implements diagfmt.Coded.
+func (c Code) DiagCode() string { return string(c) }
+
+// Diagnostic codes. Errors are FC0xx, warnings FC1xx.
+const (
+	CodeSyntax        Code = "FC001" // HCL syntax, encoding, unreadable file
+	CodeSchema        Code = "FC002" // unknown or missing block/attribute
+	CodeDuplicate     Code = "FC003" // a name declared twice
+	CodeReference     Code = "FC004" // reference to something not declared
+	CodeStaticType    Code = "FC005" // static value of the wrong type or an invalid value
+	CodeExprSyntax    Code = "FC006" // expr syntax error
+	CodeExprType      Code = "FC007" // expr type error
+	CodeSecret        Code = "FC008" // secret flowing into a non-secret place
+	CodeEval          Code = "FC009" // static evaluation failed (env, variables, locals)
+	CodeUnused        Code = "FC101" // declared but never used
+	CodeUnreachable   Code = "FC102" // route that can never match
+	CodeNoIdempotency Code = "FC103" // target that cannot dedupe and has no key
+	CodeEmpty         Code = "FC104" // empty flow file
+)
+
+// Errorf builds an error diagnostic with a code.
+func Errorf(code Code, subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
+	return newDiag(hcl.DiagError, code, subject, summary, detailFormat, args...)
+}
+
+// Warnf builds a warning diagnostic with a code.
+func Warnf(code Code, subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
+	return newDiag(hcl.DiagWarning, code, subject, summary, detailFormat, args...)
+}
+
+func newDiag(sev hcl.DiagnosticSeverity, code Code, subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
+	d := &hcl.Diagnostic{Severity: sev, Summary: summary, Extra: code}
+	if detailFormat != "" {
+		d.Detail = fmt.Sprintf(detailFormat, args...)
+	}
+	if subject.Filename != "" || subject.Start.Line != 0 {
+		s := subject
+		d.Subject = &s
+	}
+	return d
+}
+
+// WithCode sets code on every diagnostic that has none yet (hcl's own
+// diagnostics come without one).
+func WithCode(diags hcl.Diagnostics, code Code) hcl.Diagnostics {
+	for _, d := range diags {
+		if d.Extra == nil {
+			d.Extra = code
+		}
+	}
+	return diags
+}
+
+// DiagCode returns the code attached to d, or "" if none.
+func DiagCode(d *hcl.Diagnostic) Code {
+	if c, ok := hcl.DiagnosticExtra[Code](d); ok {
+		return c
+	}
+	return ""
+}
+
+// Suggest returns the candidate closest to name when it is close enough to be
+// a plausible typo, else "".
+func Suggest(name string, candidates []string) string {
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		d := levenshtein.Distance(name, c, nil)
+		if d < 3 || (len(name) > 6 && d < 4) {
+			if best == "" || d < bestDist || (d == bestDist && c < best) {
+				best, bestDist = c, d
+			}
+		}
+	}
+	return best
+}
+
+// DidYouMean formats a suggestion sentence, or "" when there is none.
+func DidYouMean(name string, candidates []string) string {
+	if s := Suggest(name, candidates); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
+}
+
+// SortDiagnostics orders diagnostics by file, position, then severity, so
+// output is stable whatever order the checks ran in.
+func SortDiagnostics(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i], diags[j]
+		if (a.Subject == nil) != (b.Subject == nil) {
+			return a.Subject == nil
+		}
+		if a.Subject != nil {
+			if a.Subject.Filename != b.Subject.Filename {
+				return a.Subject.Filename < b.Subject.Filename
+			}
+			if a.Subject.Start.Byte != b.Subject.Start.Byte {
+				return a.Subject.Start.Byte < b.Subject.Start.Byte
+			}
+		}
+		return a.Severity < b.Severity
+	})
+}

@@ -1,0 +1,15 @@
+a
+B
+c
+d
+e
+f
+g
+h
+i
+j
+k
+l
+M
+n
+added
