@@ -616,3 +616,30 @@ func (c *compiler) unused() hcl.Diagnostics {
 	}
 	return diags
 }
+
+// LoadAndCompile reads files as one configuration and compiles it. Compiling
+// is skipped when a file is unreadable or has syntax errors: its errors would
+// only be noise. Diagnostics come sorted.
+func LoadAndCompile(files []string, opts Options) (*dsl.Config, *Plan, hcl.Diagnostics) {
+	cfg, diags := dsl.LoadFiles(files)
+	var plan *Plan
+	if !hasFatal(diags) {
+		var cd hcl.Diagnostics
+		plan, cd = Compile(cfg, opts)
+		diags = append(diags, cd...)
+	}
+	dsl.SortDiagnostics(diags)
+	if diags.HasErrors() {
+		plan = nil
+	}
+	return cfg, plan, diags
+}
+
+func hasFatal(diags hcl.Diagnostics) bool {
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError && dsl.DiagCode(d) == dsl.CodeSyntax {
+			return true
+		}
+	}
+	return false
+}

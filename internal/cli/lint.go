@@ -85,27 +85,11 @@ func lintPaths(paths []string) (hcl.Diagnostics, map[string][]byte, error) {
 	var all hcl.Diagnostics
 	sources := map[string][]byte{}
 	for _, u := range units {
-		cfg, diags := dsl.LoadFiles(u.Files)
+		cfg, _, diags := engine.LoadAndCompile(u.Files, engine.Options{Mode: engine.ModeLint})
 		for name, src := range cfg.Sources {
 			sources[name] = src
 		}
-		if !hasFatal(diags) {
-			_, cd := engine.Compile(cfg, engine.Options{Mode: engine.ModeLint})
-			diags = append(diags, cd...)
-		}
-		dsl.SortDiagnostics(diags)
 		all = append(all, diags...)
 	}
 	return all, sources, nil
-}
-
-// hasFatal reports errors after which compiling would only repeat noise:
-// unreadable or non-UTF-8 files and syntax errors.
-func hasFatal(diags hcl.Diagnostics) bool {
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError && dsl.DiagCode(d) == dsl.CodeSyntax {
-			return true
-		}
-	}
-	return false
 }
