@@ -55,7 +55,7 @@ func runLint(c *cli.Context) error {
 		return exitf(ExitUsage, "%v", err)
 	}
 	out := c.App.Writer
-	if err := diagfmt.Write(out, format, diags, sources, diagfmt.Options{Color: wantColor(out)}); err != nil {
+	if err := diagfmt.Write(out, format, diags, sources, diagfmt.Options{Color: wantColor(out), ToolVersion: Version}); err != nil {
 		return exitf(ExitUsage, "%v", err)
 	}
 	if diags.HasErrors() || (c.Bool("strict") && len(diags) > 0) {

@@ -18,6 +18,8 @@ import (
 type Options struct {
 	Color bool // emit ANSI colour sequences
 	Width int  // wrap detail text at this many columns; 0 means 80
+	// ToolVersion is reported as the tool's version in SARIF.
+	ToolVersion string
 }
 
 // Formats lists the names Write accepts, in the order to show them in help.
@@ -56,8 +58,7 @@ func Write(w io.Writer, format string, diags hcl.Diagnostics, sources map[string
 	case "github":
 		return GitHub(w, diags)
 	case "sarif":
-		// Callers that care about the version in SARIF call SARIF directly.
-		return SARIF(w, diags, "")
+		return SARIF(w, diags, opts.ToolVersion)
 	}
 	return fmt.Errorf("unknown diagnostics format %q (want one of %s)", format, strings.Join(Formats, ", "))
 }
