@@ -31,6 +31,36 @@ const (
 	CodeEmpty         Code = "FC104" // empty flow file
 )
 
+// codeDescriptions say what each rule checks.
+var codeDescriptions = map[Code]string{
+	CodeSyntax:        "Flow file is unreadable, not UTF-8, or not valid HCL",
+	CodeSchema:        "Unknown, missing or misplaced block or attribute",
+	CodeDuplicate:     "Name declared more than once",
+	CodeReference:     "Reference to something that is not declared",
+	CodeStaticType:    "Static value of the wrong type or out of range",
+	CodeExprSyntax:    "Runtime expression is not valid expr syntax",
+	CodeExprType:      "Runtime expression does not type-check against the record schemas",
+	CodeSecret:        "Secret value where it could be printed, or a credential in plain text",
+	CodeEval:          "Static evaluation failed (environment, variables, locals)",
+	CodeUnused:        "Declared but never used",
+	CodeUnreachable:   "Route or target that no record can reach",
+	CodeNoIdempotency: "Target that cannot dedupe writes has no idempotency key",
+	CodeEmpty:         "Flow file declares nothing",
+}
+
+// DiagDescription implements diagfmt.Described.
+func (c Code) DiagDescription() string { return codeDescriptions[c] }
+
+// Codes lists every diagnostic code with its description, in code order.
+func Codes() []Code {
+	out := make([]Code, 0, len(codeDescriptions))
+	for c := range codeDescriptions {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 // Errorf builds an error diagnostic with a code.
 func Errorf(code Code, subject hcl.Range, summary, detailFormat string, args ...any) *hcl.Diagnostic {
 	return newDiag(hcl.DiagError, code, subject, summary, detailFormat, args...)

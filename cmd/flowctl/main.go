@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/flowctl/flowctl/internal/cli"
-
-	_ "github.com/flowctl/flowctl/connectors/all"
 )
 
 func main() {

@@ -9,6 +9,9 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	// Every command needs the built-in connectors' specs.
+	_ "github.com/flowctl/flowctl/connectors/all"
 )
 
 // Version is set at build time with -ldflags.

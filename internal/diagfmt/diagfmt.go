@@ -29,6 +29,11 @@ var Formats = []string{"text", "json", "github", "sarif"}
 // produced it.
 type Coded interface{ DiagCode() string }
 
+// Described is implemented by an Extra value that can describe its rule as a
+// whole (used for SARIF rule descriptions); otherwise the first diagnostic's
+// summary stands for the rule.
+type Described interface{ DiagDescription() string }
+
 // genericCode is the code of diagnostics that carry no rule code, such as
 // HCL syntax errors.
 const genericCode = "FC000"

@@ -198,7 +198,9 @@ func SARIF(w io.Writer, diags hcl.Diagnostics, toolVersion string) error {
 		idx, ok := ruleIndex[code]
 		if !ok {
 			desc := d.Summary
-			if code == genericCode || desc == "" {
+			if dc, ok := hcl.DiagnosticExtra[Described](d); ok && dc != nil && dc.DiagDescription() != "" {
+				desc = dc.DiagDescription()
+			} else if code == genericCode || desc == "" {
 				desc = "flowctl diagnostic without a specific rule"
 			}
 			idx = len(run.Tool.Driver.Rules)
