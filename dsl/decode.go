@@ -443,6 +443,9 @@ func staticString(a *hcl.Attribute) (string, hcl.Diagnostics) {
 		return "", hcl.Diagnostics{Errorf(CodeStaticType, a.Expr.Range(), "Literal string required",
 			"%s takes a literal string here; variables and functions are not available for it.", a.Name)}
 	}
+	if !v.IsWhollyKnown() {
+		return "", nil // only after a syntax error, which is reported already
+	}
 	v, err := convert.Convert(v, cty.String)
 	if err != nil || v.IsNull() {
 		return "", hcl.Diagnostics{Errorf(CodeStaticType, a.Expr.Range(), "Invalid value", "%s must be a string.", a.Name)}
@@ -452,6 +455,9 @@ func staticString(a *hcl.Attribute) (string, hcl.Diagnostics) {
 
 func staticBool(a *hcl.Attribute) (bool, hcl.Diagnostics) {
 	v, diags := a.Expr.Value(nil)
+	if !diags.HasErrors() && !v.IsWhollyKnown() {
+		return false, nil // only after a syntax error, which is reported already
+	}
 	if !diags.HasErrors() {
 		if v, err := convert.Convert(v, cty.Bool); err == nil && !v.IsNull() {
 			return v.True(), nil

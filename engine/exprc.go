@@ -9,8 +9,12 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/checker/nature"
+	exprcompiler "github.com/expr-lang/expr/compiler"
+	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/flowctl/flowctl/dsl"
@@ -22,6 +26,7 @@ import (
 // flow: record, meta, the outputs of earlier map and split steps.
 type scope struct {
 	names map[string]*dsl.Type
+	conf  *conf.Config // expr configuration for this scope, built on first use
 }
 
 func newScope(record *dsl.Type) *scope {
@@ -201,7 +206,8 @@ func (c *compiler) compileExpr(e *dsl.Expr, sc *scope, want *dsl.Type) (*Program
 		return nil, hcl.Diagnostics{dsl.Errorf(dsl.CodeExprSyntax, e.Range, "Empty expression",
 			"%s needs an expr expression, e.g. \"record.name\".", e.Attr)}
 	}
-	tree, err := parser.Parse(e.Source)
+	config := c.configFor(sc)
+	tree, err := parser.ParseWithConfig(e.Source, config)
 	if err != nil {
 		return nil, hcl.Diagnostics{c.exprDiag(dsl.CodeExprSyntax, "Expression syntax error", e, err, sc)}
 	}
@@ -209,14 +215,13 @@ func (c *compiler) compileExpr(e *dsl.Expr, sc *scope, want *dsl.Type) (*Program
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	env := types.Map{}
-	for n, t := range sc.names {
-		env[n] = exprType(t)
+	if _, err := new(checker.Checker).PatchAndCheck(tree, config); err != nil {
+		return nil, append(diags, c.exprDiag(dsl.CodeExprType, "Expression type error", e, err, sc))
 	}
-	env["var"] = c.varType
-	env["local"] = c.localType
-	opts := append([]expr.Option{expr.Env(env)}, c.funcOpts...)
-	prog, err := expr.Compile(e.Source, opts...)
+	if err := optimizer.Optimize(&tree.Node, config); err != nil {
+		return nil, append(diags, c.exprDiag(dsl.CodeExprType, "Expression type error", e, err, sc))
+	}
+	prog, err := exprcompiler.Compile(tree, config)
 	if err != nil {
 		return nil, append(diags, c.exprDiag(dsl.CodeExprType, "Expression type error", e, err, sc))
 	}
@@ -233,6 +238,31 @@ func (c *compiler) compileExpr(e *dsl.Expr, sc *scope, want *dsl.Type) (*Program
 		}
 	}
 	return p, diags
+}
+
+// configFor builds the expr configuration of a scope once: building the
+// typed environment is most of the cost of compiling a short expression.
+func (c *compiler) configFor(sc *scope) *conf.Config {
+	if sc.conf != nil {
+		return sc.conf
+	}
+	env := types.Map{}
+	for n, t := range sc.names {
+		env[n] = exprType(t)
+	}
+	env["var"] = c.varType
+	env["local"] = c.localType
+	config := conf.CreateNew()
+	expr.Env(env)(config)
+	for _, op := range c.funcOpts {
+		op(config)
+	}
+	for name := range config.Disabled {
+		delete(config.Builtins, name)
+	}
+	config.Check()
+	sc.conf = config
+	return config
 }
 
 // checkNames walks the tree for things the expr checker cannot know about:
