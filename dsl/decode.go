@@ -57,9 +57,12 @@ var routeSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 var mapReserved = map[string]bool{"schema": true, "when": true}
 
 type decoder struct {
-	cfg  *Config
-	src  []byte               // bytes of the file being decoded
-	seen map[string]hcl.Range // "kind name" → first declaration
+	// broken is set while decoding a file with syntax errors: structural
+	// checks (a flow without a source) would only repeat them.
+	broken bool
+	cfg    *Config
+	src    []byte               // bytes of the file being decoded
+	seen   map[string]hcl.Range // "kind name" → first declaration
 }
 
 func (d *decoder) unique(kind, name string, rng hcl.Range) hcl.Diagnostics {
@@ -263,11 +266,11 @@ func (d *decoder) flow(blk *hcl.Block) hcl.Diagnostics {
 				DeclRange: b.DefRange, KindRange: b.LabelRanges[0], NameRange: b.LabelRanges[1]})
 		}
 	}
-	if f.Source == nil {
+	if f.Source == nil && !d.broken {
 		diags = append(diags, Errorf(CodeSchema, blk.DefRange, "Flow has no source",
 			"Flow %q needs a source block, e.g. source \"file\" { path = \"orders.ndjson\" }.", name))
 	}
-	if len(f.Targets) == 0 {
+	if len(f.Targets) == 0 && !d.broken {
 		diags = append(diags, Errorf(CodeSchema, blk.DefRange, "Flow has no target",
 			"Flow %q needs at least one target block, e.g. target \"stdout\" \"out\" { body = \"record\" }.", name))
 	}

@@ -84,20 +84,35 @@ func newDiag(sev hcl.DiagnosticSeverity, code Code, subject hcl.Range, summary, 
 }
 
 // WithCode sets code on every diagnostic that has none yet (hcl's own
-// diagnostics come without one).
+// diagnostics come without one, or with an Extra of hcl's own, which is kept
+// behind the code).
 func WithCode(diags hcl.Diagnostics, code Code) hcl.Diagnostics {
 	for _, d := range diags {
-		if d.Extra == nil {
+		switch {
+		case d.Extra == nil:
 			d.Extra = code
+		case DiagCode(d) == "":
+			d.Extra = codedExtra{Code: code, inner: d.Extra}
 		}
 	}
 	return diags
 }
 
+// codedExtra attaches a code to a diagnostic whose Extra is already taken.
+type codedExtra struct {
+	Code
+	inner any
+}
+
+// UnwrapDiagnosticExtra implements hcl.DiagnosticExtraUnwrapper.
+func (c codedExtra) UnwrapDiagnosticExtra() any { return c.inner }
+
+type coded interface{ DiagCode() string }
+
 // DiagCode returns the code attached to d, or "" if none.
 func DiagCode(d *hcl.Diagnostic) Code {
-	if c, ok := hcl.DiagnosticExtra[Code](d); ok {
-		return c
+	if c, ok := hcl.DiagnosticExtra[coded](d); ok && c != nil {
+		return Code(c.DiagCode())
 	}
 	return ""
 }

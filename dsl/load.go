@@ -146,6 +146,7 @@ func Load(names []string, sources map[string][]byte) (*Config, hcl.Diagnostics) 
 			continue
 		}
 		d.src = file.Bytes
+		d.broken = pd.HasErrors()
 		diags = append(diags, d.file(body)...)
 	}
 	return cfg, diags

@@ -20,6 +20,7 @@ const (
 	KindBool
 	KindTime
 	KindDuration
+	KindDecimal
 	KindList
 	KindMap
 	KindObject
@@ -27,13 +28,13 @@ const (
 
 var kindNames = map[Kind]string{
 	KindAny: "any", KindString: "string", KindNumber: "number", KindInt: "int", KindBool: "bool",
-	KindTime: "time", KindDuration: "duration", KindList: "list", KindMap: "map", KindObject: "object",
+	KindTime: "time", KindDuration: "duration", KindDecimal: "decimal", KindList: "list", KindMap: "map", KindObject: "object",
 }
 
 // primitiveKeywords are the type keywords of schema fields.
 var primitiveKeywords = map[string]Kind{
 	"any": KindAny, "string": KindString, "number": KindNumber, "int": KindInt, "bool": KindBool,
-	"time": KindTime, "duration": KindDuration,
+	"time": KindTime, "duration": KindDuration, "decimal": KindDecimal,
 }
 
 // Type describes the shape of a record or field as expressions see it.
@@ -62,6 +63,7 @@ var (
 	BoolType     = &Type{Kind: KindBool}
 	TimeType     = &Type{Kind: KindTime}
 	DurationType = &Type{Kind: KindDuration}
+	DecimalType  = &Type{Kind: KindDecimal}
 )
 
 // ListOf returns list(elem).
@@ -136,7 +138,7 @@ type TypeExpr struct {
 type SchemaResolver func(name string, rng hcl.Range) (*Type, hcl.Diagnostics)
 
 // ParseType turns a type expression into a Type. Keywords: any, string,
-// number, int, bool, time, duration; constructors list(T), map(T),
+// number, int, bool, time, duration, decimal; constructors list(T), map(T),
 // optional(T), object({name = T, ...}); and schema.NAME.
 func ParseType(expr hcl.Expression, resolve SchemaResolver) (*Type, hcl.Diagnostics) {
 	if kw := hcl.ExprAsKeyword(expr); kw != "" {
@@ -144,7 +146,7 @@ func ParseType(expr hcl.Expression, resolve SchemaResolver) (*Type, hcl.Diagnost
 			return &Type{Kind: k}, nil
 		}
 		return nil, hcl.Diagnostics{Errorf(CodeStaticType, expr.Range(), "Unknown type",
-			"%q is not a type. Types are any, string, number, int, bool, time, duration, list(T), map(T), object({...}), optional(T) and schema.NAME.%s",
+			"%q is not a type. Types are any, string, number, int, bool, time, duration, decimal, list(T), map(T), object({...}), optional(T) and schema.NAME.%s",
 			kw, DidYouMean(kw, typeWords()))}
 	}
 	if trav, d := hcl.AbsTraversalForExpr(expr); !d.HasErrors() && len(trav) == 2 && trav.RootName() == "schema" {
@@ -157,7 +159,7 @@ func ParseType(expr hcl.Expression, resolve SchemaResolver) (*Type, hcl.Diagnost
 	call, diags := hcl.ExprCall(expr)
 	if diags.HasErrors() {
 		return nil, hcl.Diagnostics{Errorf(CodeStaticType, expr.Range(), "Invalid type expression",
-			"A field type is a keyword (string, number, int, bool, time, duration, any), list(T), map(T), object({...}), optional(T) or schema.NAME.")}
+			"A field type is a keyword (string, number, int, bool, time, duration, decimal, any), list(T), map(T), object({...}), optional(T) or schema.NAME.")}
 	}
 	argc := func(n int) hcl.Diagnostics {
 		if len(call.Arguments) != n {

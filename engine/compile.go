@@ -303,7 +303,7 @@ func commonTargetFields(k *Connector) []Field {
 }
 
 func withFields(s Spec, extra []Field) *Spec {
-	out := Spec{Blocks: s.Blocks}
+	out := Spec{Blocks: s.Blocks, Check: s.Check}
 	out.Fields = append(append(out.Fields, extra...), s.Fields...)
 	return &out
 }
@@ -325,9 +325,7 @@ func (c *compiler) flow(f *dsl.Flow) (*FlowPlan, hcl.Diagnostics) {
 		p, d := c.compileExpr(f.Key, sc, nil)
 		diags = append(diags, d...)
 		fp.Key = p
-		if p != nil && (p.Type.Kind == dsl.KindList || p.Type.Kind == dsl.KindObject || p.Type.Kind == dsl.KindMap) {
-			diags = append(diags, dsl.Errorf(dsl.CodeExprType, f.Key.Range, "Invalid key", "key must be a string or number, not %s.", p.Type))
-		}
+		diags = append(diags, scalarKey(p)...)
 	}
 	last := "record"
 	for _, st := range f.Steps {
@@ -366,6 +364,20 @@ func (c *compiler) flow(f *dsl.Flow) (*FlowPlan, hcl.Diagnostics) {
 	}
 	diags = append(diags, c.routes(f, fp, sc, byName)...)
 	return fp, diags
+}
+
+// scalarKey checks that a key expression yields a string or number: keys
+// are compared and stored as text.
+func scalarKey(p *Program) hcl.Diagnostics {
+	if p == nil {
+		return nil
+	}
+	switch p.Type.Kind {
+	case dsl.KindList, dsl.KindObject, dsl.KindMap:
+		return hcl.Diagnostics{dsl.Errorf(dsl.CodeExprType, p.RangeOf(0, len([]rune(p.Source))), "Invalid key",
+			"%s must be a string or number, not %s.", p.Attr, p.Type)}
+	}
+	return nil
 }
 
 func (c *compiler) bindName(name string, rng hcl.Range, sc *scope) hcl.Diagnostics {
@@ -408,7 +420,7 @@ func (c *compiler) validate(v *dsl.Validate, sc *scope) (StepPlan, hcl.Diagnosti
 	diags = append(diags, d...)
 	st.Check, d = c.compileExpr(v.Check, sc, dsl.BoolType)
 	diags = append(diags, d...)
-	st.Message, d = c.compileExpr(v.Message, sc, nil)
+	st.Message, d = c.compileExpr(v.Message, sc, dsl.StringType)
 	diags = append(diags, d...)
 	return st, diags
 }
@@ -524,6 +536,7 @@ func (c *compiler) target(t *dsl.Target, sc *scope, last string) (*TargetPlan, h
 	}
 	if key := vals.Attrs["idempotency_key"]; key != nil {
 		tp.IdempotencyKey = key.Expr
+		diags = append(diags, scalarKey(key.Expr)...)
 	} else if k.Target.Dedupes == nil || !k.Target.Dedupes(vals) {
 		diags = append(diags, dsl.Warnf(dsl.CodeNoIdempotency, t.DeclRange, "Target has no idempotency key",
 			"A %s target cannot tell a repeated write from a new one; set idempotency_key (e.g. \"record.name\") so a redelivered message is not written twice.", t.Kind))

@@ -18,6 +18,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/types"
 	"github.com/flowctl/flowctl/dsl"
+	"github.com/flowctl/flowctl/engine/exprlib"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -58,6 +59,7 @@ var reservedNames = map[string]bool{"record": true, "meta": true, "var": true, "
 var (
 	timeRType     = reflect.TypeOf(time.Time{})
 	durationRType = reflect.TypeOf(time.Duration(0))
+	decimalRType  = reflect.TypeOf(exprlib.Decimal{})
 )
 
 // exprType turns a record type into the type the expr checker uses: objects
@@ -79,6 +81,8 @@ func exprType(t *dsl.Type) types.Type {
 		return types.TypeOf(time.Time{})
 	case dsl.KindDuration:
 		return types.TypeOf(time.Duration(0))
+	case dsl.KindDecimal:
+		return types.TypeOf(exprlib.Decimal{})
 	case dsl.KindList:
 		return types.Array(exprType(t.Elem))
 	case dsl.KindMap:
@@ -128,6 +132,8 @@ func natureType(n *nature.Nature) *dsl.Type {
 		return dsl.TimeType
 	case durationRType:
 		return dsl.DurationType
+	case decimalRType:
+		return dsl.DecimalType
 	}
 	switch n.Type.Kind() {
 	case reflect.String:
@@ -164,7 +170,7 @@ func assignable(dst, src *dsl.Type) (bool, string) {
 	if dst == nil || src == nil || dst.Kind == dsl.KindAny || src.Kind == dsl.KindAny {
 		return true, ""
 	}
-	numeric := func(k dsl.Kind) bool { return k == dsl.KindNumber || k == dsl.KindInt }
+	numeric := func(k dsl.Kind) bool { return k == dsl.KindNumber || k == dsl.KindInt || k == dsl.KindDecimal }
 	if numeric(dst.Kind) && numeric(src.Kind) {
 		return true, ""
 	}
@@ -375,6 +381,12 @@ func (c *compiler) fieldCandidates(e *dsl.Expr, at int, name string, sc *scope) 
 			return false
 		})
 		if found != nil {
+			if id, ok := found.Node.(*ast.IdentifierNode); ok && (id.Value == "var" || id.Value == "local") {
+				if id.Value == "var" {
+					return mapKeys(c.static.vars)
+				}
+				return mapKeys(c.static.locals)
+			}
 			if t := c.resolveType(found.Node, sc); t != nil && t.Kind == dsl.KindObject {
 				return t.FieldNames()
 			}

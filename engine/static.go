@@ -313,6 +313,7 @@ func (s *staticEval) evalLocals(cfg *dsl.Config) hcl.Diagnostics {
 		}
 		if !progress {
 			for _, name := range mapKeys(pending) {
+				s.usedLocals[name] = true // part of a cycle: reported as such, not as unused
 				diags = append(diags, dsl.Errorf(dsl.CodeEval, pending[name].DeclRange, "Cycle in local values",
 					"local.%s depends on itself through %s.", name, joinNames(mapKeys(pending))))
 				vals[name] = cty.DynamicVal
@@ -322,4 +323,10 @@ func (s *staticEval) evalLocals(cfg *dsl.Config) hcl.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// StaticFunctionNames lists the functions of static (HCL) expressions.
+func StaticFunctionNames() []string {
+	s := newStaticEval(&dsl.Config{}, &Options{})
+	return s.staticFunctionNames()
 }

@@ -58,6 +58,11 @@ func init() {
 				{Name: "path_expr", Expr: dsl.StringType, Doc: "Path computed per record, instead of path.", Example: `"'/v1/jobs/' + job.ref"`},
 				{Name: "headers", Type: cty.Map(cty.String), Doc: "Extra headers.", Example: `{ "X-Source" = "flowctl" }`},
 				{Name: "idempotency_header", Type: cty.String, Default: cty.StringVal("Idempotency-Key"), Doc: "Header that carries the idempotency key.", Example: `"X-Request-Id"`},
+			}, Check: func(v *engine.Values) []string {
+				if v.Has("path") == v.Has("path_expr") {
+					return []string{"set exactly one of path (static) and path_expr (per record)"}
+				}
+				return nil
 			}},
 		},
 	})
