@@ -14,11 +14,11 @@ bench:
 
 lint: build
 	$(GO) vet ./...
-	./$(BIN) lint examples flows
+	./$(BIN) lint --strict examples
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
-	$(GO) run ./cmd/flowctl fmt examples flows
+	$(GO) run ./cmd/flowctl fmt examples
 
 demo: build
 	./$(BIN) lint examples
