@@ -523,7 +523,10 @@ func (c *compiler) target(t *dsl.Target, sc *scope, last string) (*TargetPlan, h
 			"There is no target %q. Known targets: %s.%s", t.Kind, joinNames(kinds), dsl.DidYouMean(t.Kind, kinds))}
 	}
 	vals, diags := c.decodeBody(t.Body, withFields(k.Target.Spec, commonTargetFields(k)), sc, t.DeclRange)
-	tp := &TargetPlan{Kind: t.Kind, Name: t.Name, Values: vals, Range: t.DeclRange}
+	tp := &TargetPlan{Kind: t.Kind, Name: t.Name, Values: vals, Range: t.DeclRange, Operation: "write"}
+	if k.Target.Operation != nil {
+		tp.Operation = k.Target.Operation(vals)
+	}
 	cp, d := c.resolveConnection(vals.Attrs["connection"], t.Kind)
 	diags = append(diags, d...)
 	tp.Connection = cp

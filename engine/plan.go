@@ -89,6 +89,7 @@ type TargetPlan struct {
 	Values         *Values
 	Body           *Program
 	IdempotencyKey *Program
+	Operation      string // what a write does, for dry runs: "POST /v1/jobs", "append out.ndjson"
 	Range          hcl.Range
 }
 

@@ -74,6 +74,9 @@ type SourceSpec struct {
 	// RecordType returns the record type the source delivers when no schema
 	// is declared (e.g. the fields an Odoo source asks for). nil → any.
 	RecordType func(v *Values) *dsl.Type
+	// Open starts reading for a one-shot run; nil when the kind only runs
+	// under serve.
+	Open func(sp *SourcePlan, rc *RunContext) (RecordReader, error)
 }
 
 // TargetSpec describes a connector's target side.
@@ -84,6 +87,11 @@ type TargetSpec struct {
 	// themselves (upsert by a unique field, overwrite of a named file); a
 	// target that cannot dedupe needs an idempotency_key.
 	Dedupes func(v *Values) bool
+	// Operation describes what a write does, for dry runs and diffs
+	// (e.g. "POST /v1/jobs", "upsert res.partner by ref"). nil → "write".
+	Operation func(v *Values) string
+	// Open prepares writing; nil when the kind cannot write yet.
+	Open func(tp *TargetPlan, rc *RunContext) (TargetWriter, error)
 }
 
 // Connector is everything the engine knows about one kind of system.
