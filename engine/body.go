@@ -121,6 +121,9 @@ func (c *compiler) decodeField(f *Field, a *hcl.Attribute, sc *scope) (*Value, h
 		conv = conv.WithMarks(marks)
 	}
 	v.Val = conv
+	if !conv.IsWhollyKnown() {
+		v.Missing = c.static.missingNames(a.Expr)
+	}
 	return v, diags
 }
 

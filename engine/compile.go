@@ -524,7 +524,7 @@ func (c *compiler) target(t *dsl.Target, sc *scope, last string) (*TargetPlan, h
 	}
 	vals, diags := c.decodeBody(t.Body, withFields(k.Target.Spec, commonTargetFields(k)), sc, t.DeclRange)
 	tp := &TargetPlan{Kind: t.Kind, Name: t.Name, Values: vals, Range: t.DeclRange, Operation: "write"}
-	if k.Target.Operation != nil {
+	if k.Target.Operation != nil && !diags.HasErrors() {
 		tp.Operation = k.Target.Operation(vals)
 	}
 	cp, d := c.resolveConnection(vals.Attrs["connection"], t.Kind)

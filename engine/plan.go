@@ -107,6 +107,9 @@ type Value struct {
 	Expr  *Program  // runtime expression fields
 	Ref   *dsl.Ref  // reference fields
 	Range hcl.Range
+	// Missing names the unset env() values and secrets that leave Val
+	// unknown (compiled with SecretsOptional).
+	Missing []string
 }
 
 // Values is a decoded body: attributes plus nested blocks.

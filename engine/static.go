@@ -34,6 +34,11 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// LookupSecret resolves secret("NAME"); nil → LookupEnv.
 	LookupSecret func(string) (string, bool)
+	// SecretsOptional lets run mode compile when secrets or env() values
+	// are unset (a dry run contacts nothing; a run of one flow needs only
+	// that flow's settings): they become unknown values, and CheckRunnable
+	// reports the ones a run actually needs.
+	SecretsOptional bool
 }
 
 // staticEval evaluates HCL expressions: var.*, local.*, env(), secret() and
@@ -92,7 +97,7 @@ func (s *staticEval) functions() map[string]function.Function {
 			if len(args) > 1 {
 				return args[1], nil
 			}
-			if s.opts.Mode == ModeLint {
+			if s.opts.Mode == ModeLint || s.opts.SecretsOptional {
 				return cty.UnknownVal(cty.String), nil
 			}
 			return cty.NilVal, fmt.Errorf("environment variable %s is not set; set it or give a default: env(%q, \"...\")", name, name)
@@ -109,6 +114,9 @@ func (s *staticEval) functions() map[string]function.Function {
 			}
 			if v, ok := s.lookupSecret(name); ok {
 				return cty.StringVal(v).Mark(SecretMark), nil
+			}
+			if s.opts.SecretsOptional {
+				return cty.UnknownVal(cty.String).Mark(SecretMark), nil
 			}
 			return cty.NilVal, fmt.Errorf("secret %s is not set (looked up in the environment)", name)
 		},
@@ -131,6 +139,32 @@ func (s *staticEval) functions() map[string]function.Function {
 		"tobool":     stdlib.MakeToFunc(cty.Bool),
 		"jsonencode": stdlib.JSONEncodeFunc,
 	}
+}
+
+// missingNames lists the env() and secret() names an expression reads that
+// are not set, to say why a value is unknown.
+func (s *staticEval) missingNames(x hcl.Expression) []string {
+	var out []string
+	hclsyntax.VisitAll(x.(hclsyntax.Node), func(n hclsyntax.Node) hcl.Diagnostics {
+		call, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok || len(call.Args) == 0 || (call.Name != "env" && call.Name != "secret") {
+			return nil
+		}
+		v, d := call.Args[0].Value(nil)
+		if d.HasErrors() || !v.IsKnown() || v.Type() != cty.String {
+			return nil
+		}
+		name := v.AsString()
+		if call.Name == "env" {
+			if _, ok := s.lookupEnv(name); !ok && len(call.Args) == 1 {
+				out = append(out, "environment variable "+name)
+			}
+		} else if _, ok := s.lookupSecret(name); !ok {
+			out = append(out, "secret "+name)
+		}
+		return nil
+	})
+	return out
 }
 
 // staticFunctionNames lists the functions available in static expressions.

@@ -27,6 +27,7 @@ func init() {
 				{Name: "archive_dir", Type: cty.String, Doc: "Where processed files are moved (serve).", Example: `"archive"`},
 				{Name: "error_dir", Type: cty.String, Doc: "Where files that failed are moved, with a .reason file (serve).", Example: `"error"`},
 			}},
+			Open: openSource,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Writes records to a local file.",
@@ -35,6 +36,8 @@ func init() {
 				{Name: "format", Type: cty.String, Default: cty.StringVal("ndjson"), OneOf: writeFormats, Doc: "Codec.", Example: `"csv"`},
 				{Name: "append", Type: cty.Bool, Default: cty.False, Doc: "Append to an existing file instead of replacing it.", Example: `true`},
 			}},
+			Operation: fileOperation,
+			Open:      openFileTarget,
 		},
 	})
 	engine.Register(&engine.Connector{
@@ -46,7 +49,9 @@ func init() {
 				{Name: "format", Type: cty.String, Default: cty.StringVal("ndjson"), OneOf: writeFormats, Doc: "Codec.", Example: `"json"`},
 			}},
 			// Nothing durable is written, so there is nothing to dedupe.
-			Dedupes: func(*engine.Values) bool { return true },
+			Dedupes:   func(*engine.Values) bool { return true },
+			Operation: func(*engine.Values) string { return "print" },
+			Open:      openStdoutTarget,
 		},
 	})
 }

@@ -64,6 +64,12 @@ func init() {
 				}
 				return nil
 			}},
+			Operation: func(v *engine.Values) string {
+				if v.Has("path_expr") {
+					return v.String("method") + " " + v.Attrs["path_expr"].Expr.Source
+				}
+				return v.String("method") + " " + v.String("path")
+			},
 		},
 	})
 	engine.Register(&engine.Connector{

@@ -80,6 +80,19 @@ func init() {
 			// An upsert finds the existing record first, so a repeated write
 			// updates instead of duplicating.
 			Dedupes: func(v *engine.Values) bool { return v.String("operation") == "upsert" },
+			Operation: func(v *engine.Values) string {
+				model := v.String("model")
+				switch v.String("operation") {
+				case "upsert":
+					if v.Has("external_id") {
+						return "upsert " + model + " by external id"
+					}
+					return "upsert " + model + " by " + v.String("unique_field")
+				case "call":
+					return "call " + model + "." + v.String("method")
+				}
+				return v.String("operation") + " " + model
+			},
 		},
 	})
 }

@@ -53,6 +53,9 @@ func init() {
 			// The same record always lands under the same name: a rewrite
 			// replaces the file instead of adding one.
 			Dedupes: func(*engine.Values) bool { return true },
+			Operation: func(v *engine.Values) string {
+				return "upload " + v.String("dir") + "/(" + v.Attrs["filename"].Expr.Source + ")"
+			},
 		},
 	})
 }
