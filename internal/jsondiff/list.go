@@ -97,32 +97,19 @@ func normalizeAll(xs []any) []any {
 // commonSubsequence returns the pairs of equal elements of a longest common
 // subsequence of a and b, or nil when that takes more than maxEdits edits.
 func (d *differ) commonSubsequence(a, b []any) []match {
-	// Number the elements by equality class (equality is transitive), so
-	// that the search compares integers: each element is compared in full
-	// once, with the first element of its class.
-	byHash := make(map[uint64][]int32)
-	var firsts []any
-	class := func(v any) int32 {
-		h := d.hash(v)
-		for _, c := range byHash[h] {
-			if equal(firsts[c], v) {
-				return c
-			}
-		}
-		c := int32(len(firsts))
-		firsts = append(firsts, v)
-		byHash[h] = append(byHash[h], c)
-		return c
-	}
-	ca := make([]int32, len(a))
+	ha := make([]uint64, len(a))
 	for i, x := range a {
-		ca[i] = class(x)
+		ha[i] = d.hash(x)
 	}
-	cb := make([]int32, len(b))
+	hb := make([]uint64, len(b))
 	for j, y := range b {
-		cb[j] = class(y)
+		hb[j] = d.hash(y)
 	}
-	return myers(len(a), len(b), func(i, j int) bool { return ca[i] == cb[j] }, maxEdits)
+	// Elements with equal hashes are almost always equal, and the search
+	// follows each diagonal forward only, so that each pair of equal
+	// elements is compared in full about once.
+	eq := func(i, j int) bool { return ha[i] == hb[j] && equalNormalized(a[i], b[j]) }
+	return myers(len(a), len(b), eq, maxEdits)
 }
 
 // myers is Myers' O(ND) difference algorithm. It returns the matched pairs
