@@ -2,9 +2,11 @@
 // formats flowctl moves records through: NDJSON (JSON Lines), JSON (an array
 // of objects, or a single object) and CSV.
 //
-// Records are map[string]any. Readers decode one record at a time from an
-// io.Reader and never hold more than the record being decoded (plus a fixed
-// read buffer); writers encode one record at a time into a buffered writer.
+// Records are map[string]any. Readers decode record by record from an
+// io.Reader and hold no more than a read buffer and the records decoded
+// ahead (a few batches, see ReaderOptions.Synchronous), so memory stays flat
+// however long the input; writers encode one record at a time into a
+// buffered writer.
 //
 // JSON numbers are decoded as json.Number, so decimals stay exact until a
 // caller converts them by schema; everything else decodes as encoding/json
@@ -19,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 )
@@ -61,6 +64,12 @@ type ReaderOptions struct {
 	// exhaust memory. A longer record is a fatal error. 0 means
 	// DefaultMaxRecordBytes; a negative value means no limit.
 	MaxRecordBytes int
+	// Synchronous decodes in the caller's goroutine. By default, when
+	// GOMAXPROCS > 1, a reader decodes ahead in a goroutine of its own
+	// (a few batches of records, at most), so decoding runs in parallel
+	// with what the caller does with the records; the goroutine ends at
+	// the end of input, at a fatal error, or once the reader is dropped.
+	Synchronous bool
 }
 
 // DefaultMaxRecordBytes is the record size limit when
@@ -130,19 +139,30 @@ func normFormat(format string) string {
 //     wrong number of columns, or with a misplaced quote, is a Record with
 //     Err and Raw. Empty lines are skipped. Quoting follows encoding/csv.
 //
-// NewReader does not read from r; the first Next does.
+// Unless opts.Synchronous is set, the reader may read from r ahead of Next,
+// in another goroutine, from the moment it is made.
 func NewReader(r io.Reader, format string, opts ReaderOptions) (Reader, error) {
+	var br bufferedReader
 	switch normFormat(format) {
 	case FormatNDJSON:
-		return newNDJSONReader(r, opts), nil
+		br = newNDJSONReader(r, opts)
 	case FormatJSON:
-		return newJSONReader(r, opts), nil
+		br = newJSONReader(r, opts)
 	case FormatCSV:
-		return newCSVReader(r, opts)
+		cr, err := newCSVReader(r, opts)
+		if err != nil {
+			return nil, err
+		}
+		br = cr
 	case FormatEDI:
 		return nil, fmt.Errorf("codec: format %q is read by the edi package, not as records", format)
+	default:
+		return nil, fmt.Errorf("codec: unknown format %q (want ndjson, jsonl, json or csv)", format)
 	}
-	return nil, fmt.Errorf("codec: unknown format %q (want ndjson, jsonl, json or csv)", format)
+	if opts.Synchronous || runtime.GOMAXPROCS(0) < 2 {
+		return br, nil
+	}
+	return newAheadReader(br), nil
 }
 
 // Writer is a streaming record writer. Output is buffered: nothing may

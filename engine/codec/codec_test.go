@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -556,6 +557,153 @@ func TestCSVMatchesEncodingCSV(t *testing.T) {
 		for _, comma := range []rune{',', ';', '\t', '§'} {
 			checkCSVAgainstReference(t, in, comma)
 			checkCSVAgainstReference(t, strings.ReplaceAll(in, ",", string(comma)), comma)
+		}
+	}
+}
+
+func TestDecodeAheadStopsWhenDropped(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("decoding ahead needs GOMAXPROCS > 1")
+	}
+	before := runtime.NumGoroutine()
+	for range 10 {
+		r, err := NewReader(&cycle{data: []byte("{\"a\":1}\n")}, "ndjson", ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := r.Next(); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before", runtime.NumGoroutine(), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestDecodeAheadDoesNotWait: a record is handed over as soon as it is
+// read, without waiting for a batch to fill, so slow streams (a pipe on
+// stdin) flow record by record.
+func TestDecodeAheadDoesNotWait(t *testing.T) {
+	for format, lines := range map[string][]string{
+		"ndjson": {"{\"a\":1}\n", "{\"a\":2}\n", "{\"a\":3}\n"},
+		"csv":    {"a\n", "1\n", "2\n", "3\n"},
+		"json":   {"[", "{\"a\":1}", ",{\"a\":2}", ",{\"a\":3}", "]"},
+	} {
+		pr, pw := io.Pipe()
+		r, err := NewReader(pr, format, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan Record)
+		go func() {
+			defer close(got)
+			for {
+				rec, ok, err := r.Next()
+				if !ok || err != nil {
+					return
+				}
+				got <- rec
+			}
+		}()
+		first := 1
+		if format == "csv" || format == "json" {
+			first = 2 // the header or the bracket comes with the first record
+		}
+		pw.Write([]byte(strings.Join(lines[:first], "")))
+		for i := first; i <= len(lines); i++ {
+			select {
+			case rec := <-got:
+				if rec.Err != nil {
+					t.Fatal(rec.Err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: record %d not handed over", format, i-first+1)
+			}
+			if i < len(lines) {
+				pw.Write([]byte(lines[i]))
+			}
+			if format == "json" && i == len(lines)-1 {
+				break
+			}
+		}
+		pw.Close()
+		for range got {
+		}
+	}
+}
+
+type panicky struct{ n int }
+
+func (p *panicky) Next() (Record, bool, error) {
+	if p.n++; p.n > 2 {
+		panic("boom")
+	}
+	return Record{Data: map[string]any{}, Line: p.n}, true, nil
+}
+
+func (p *panicky) buffered() bool { return true }
+
+func TestDecodeAheadPanicIsAnError(t *testing.T) {
+	recs, err := readAll(t, newAheadReader(&panicky{}))
+	if len(recs) != 2 || err == nil || !strings.Contains(err.Error(), "internal error: boom") {
+		t.Fatalf("%d records, err %v", len(recs), err)
+	}
+}
+
+func TestFlush(t *testing.T) {
+	for format, want := range map[string]string{"ndjson": "{\"a\":1}\n", "json": "[\n{\"a\":1}", "csv": "a\n1\n"} {
+		var b bytes.Buffer
+		w, err := NewWriter(&b, format, WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Write(map[string]any{"a": 1}); err != nil {
+			t.Fatal(err)
+		}
+		if b.Len() != 0 {
+			t.Fatalf("%s: written before Flush", format)
+		}
+		if err := w.(Flusher).Flush(); err != nil || b.String() != want {
+			t.Fatalf("%s: %q after Flush (%v), want %q", format, b.String(), err, want)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.(Flusher).Flush(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("%s: Flush after Close: %v", format, err)
+		}
+	}
+}
+
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if f.n += len(p); f.n > 100 {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+func TestWriteErrorIsSticky(t *testing.T) {
+	for _, format := range []string{"ndjson", "json", "csv"} {
+		w, _ := NewWriter(&failWriter{}, format, WriterOptions{})
+		var err error
+		for i := 0; i < 10000 && err == nil; i++ {
+			err = w.Write(map[string]any{"a": strings.Repeat("x", 50)})
+		}
+		if err == nil {
+			t.Fatalf("%s: no error", format)
+		}
+		if err2 := w.Write(map[string]any{"a": "y"}); err2 == nil {
+			t.Fatalf("%s: error not sticky", format)
+		}
+		if err := w.Close(); err == nil {
+			t.Fatalf("%s: Close after a write error: nil", format)
 		}
 	}
 }

@@ -170,6 +170,10 @@ func (r *csvReader) readRow() (ok bool, startLine int, rowErr, err error) {
 	}
 }
 
+func (r *csvReader) buffered() bool {
+	return r.eof || r.err != nil || lineBuffered(r.br)
+}
+
 func (r *csvReader) Next() (Record, bool, error) {
 	for r.err == nil {
 		ok, line, rowErr, err := r.readRow()

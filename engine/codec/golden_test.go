@@ -83,16 +83,26 @@ func TestDecodeGolden(t *testing.T) {
 		}
 		n++
 		t.Run(filepath.Base(in), func(t *testing.T) {
-			f, err := os.Open(in)
+			data, err := os.ReadFile(in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
-			r, err := NewReader(f, format, optionsFor(in))
+			opts := optionsFor(in)
+			opts.Synchronous = true
+			r, err := NewReader(bytes.NewReader(data), format, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			recs, err := readAll(t, r)
+			// Decoding ahead in a goroutine gives the same.
+			r2, err2 := NewReader(bytes.NewReader(data), format, opts)
+			if err2 != nil {
+				t.Fatal(err2)
+			}
+			recs2, err2 := readAll(t, newAheadReader(r2.(bufferedReader)))
+			if summary(recs, err) != summary(recs2, err2) {
+				t.Fatalf("decoding ahead differs:\n%s\nsynchronously:\n%s", summary(recs2, err2), summary(recs, err))
+			}
 			var got goldenDecode
 			got.Records = []goldenRecord{}
 			for _, rec := range recs {

@@ -125,6 +125,13 @@ func (r *jsonReader) skipWS() bool {
 	}
 }
 
+// buffered reports whether the next element is likely to be decoded from
+// data already read: the end of input was seen, or a closing bracket is
+// buffered.
+func (r *jsonReader) buffered() bool {
+	return r.rerr != nil || r.err != nil || r.state == stDone || bytes.IndexAny(r.buf[r.pos:r.end], "}]") >= 0
+}
+
 func (r *jsonReader) Next() (Record, bool, error) {
 	for r.err == nil {
 		switch r.state {
@@ -200,6 +207,17 @@ func (r *jsonReader) Next() (Record, bool, error) {
 // element decodes the value at buf[pos].
 func (r *jsonReader) element() (Record, bool, error) {
 	line, col := r.line, int(r.base+int64(r.pos)-r.lineStart)+1
+	if r.buf[r.pos] == '{' {
+		// Most elements are objects that are whole in the window: decode
+		// in place. An object is known to be whole when it parses, as it
+		// ends with its closing brace.
+		if v, n, err := r.p.parsePrefix(r.buf[r.pos:r.end]); err == nil {
+			r.advance(n)
+			return Record{Data: v.(map[string]any), Line: line}, true, nil
+		}
+		// Cut off by the end of the window, or malformed: the careful
+		// way below tells which.
+	}
 	n, err := r.scanValue()
 	if err != nil {
 		r.err = err

@@ -76,6 +76,16 @@ func (r *ndjsonReader) readLine() (line []byte, ok bool, err error) {
 	return b, true, nil
 }
 
+func (r *ndjsonReader) buffered() bool {
+	return r.eof || r.err != nil || lineBuffered(r.br)
+}
+
+// lineBuffered reports whether br holds a whole line.
+func lineBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
 func (r *ndjsonReader) Next() (Record, bool, error) {
 	for r.err == nil {
 		line, ok, err := r.readLine()

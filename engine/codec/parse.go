@@ -74,6 +74,25 @@ func (p *parser) parse(b []byte) (any, error) {
 	return v, nil
 }
 
+// parsePrefix decodes the JSON value at the start of b and returns it with
+// its length; what follows it is not looked at. A number at the very end
+// of b may be cut short: callers that cannot rule that out must not use
+// parsePrefix for numbers.
+func (p *parser) parsePrefix(b []byte) (any, int, error) {
+	p.buf, p.pos, p.depth = b, 0, 0
+	v, err := p.value()
+	n := p.pos
+	p.buf = nil
+	if err != nil {
+		clear(p.kvs)
+		p.kvs = p.kvs[:0]
+		clear(p.vals)
+		p.vals = p.vals[:0]
+		return nil, 0, err
+	}
+	return v, n, nil
+}
+
 func (p *parser) skipWS() {
 	for p.pos < len(p.buf) {
 		switch p.buf[p.pos] {
