@@ -15,14 +15,46 @@ import (
 // coerce converts a decoded value to the runtime representation of t:
 // JSON numbers (json.Number) become float64, int or Decimal, strings become
 // time.Time or time.Duration where the schema says so, CSV strings become
-// numbers and bools. Untyped (any) values get the plain JSON shapes. The
-// error names the path of the offending value.
-func coerce(v any, t *dsl.Type, path string) (any, error) {
+// numbers and bools. Untyped (any) values get the plain JSON shapes. Maps
+// and lists are converted in place (they are the decoder's own). The error
+// names the path of the offending value under root.
+func coerce(v any, t *dsl.Type, root string) (any, error) {
+	out, _, err := coerceValue(v, t)
+	if err != nil {
+		return nil, err.withRoot(root)
+	}
+	return out, nil
+}
+
+// coerceError builds its path only when a value fails, on the way back up:
+// the success path allocates no path strings.
+type coerceError struct {
+	segs []string // innermost first
+	msg  string
+}
+
+func (e *coerceError) withRoot(root string) error {
+	var b strings.Builder
+	b.WriteString(root)
+	for i := len(e.segs) - 1; i >= 0; i-- {
+		b.WriteString(e.segs[i])
+	}
+	return fmt.Errorf("%s%s", b.String(), e.msg)
+}
+
+func (e *coerceError) in(seg string) *coerceError {
+	e.segs = append(e.segs, seg)
+	return e
+}
+
+// coerceValue returns the converted value and whether it differs from v
+// (so callers only write back what changed).
+func coerceValue(v any, t *dsl.Type) (any, bool, *coerceError) {
 	if v == nil {
 		if t != nil && t.Kind != dsl.KindAny && !t.Optional {
-			return nil, fmt.Errorf("%s is required (%s) but missing or null", path, t)
+			return nil, false, &coerceError{msg: fmt.Sprintf(" is required (%s) but missing or null", t)}
 		}
-		return nil, nil
+		return nil, false, nil
 	}
 	kind := dsl.KindAny
 	if t != nil {
@@ -30,174 +62,188 @@ func coerce(v any, t *dsl.Type, path string) (any, error) {
 	}
 	switch kind {
 	case dsl.KindAny:
-		return plain(v), nil
+		p, changed := plain(v)
+		return p, changed, nil
 	case dsl.KindString:
 		switch x := v.(type) {
 		case string:
-			return x, nil
+			return x, false, nil
 		case json.Number:
-			return x.String(), nil
+			return x.String(), true, nil
 		}
 	case dsl.KindNumber:
 		switch x := v.(type) {
 		case json.Number:
-			f, err := x.Float64()
-			if err == nil {
-				return f, nil
+			if f, err := x.Float64(); err == nil {
+				return f, true, nil
 			}
 		case float64:
-			return x, nil
+			return x, false, nil
 		case int:
-			return float64(x), nil
+			return float64(x), true, nil
 		case exprlib.Decimal:
-			return x.Float64(), nil
+			return x.Float64(), true, nil
 		case string:
 			if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
-				return f, nil
+				return f, true, nil
 			}
 		}
 	case dsl.KindInt:
 		switch x := v.(type) {
 		case json.Number:
-			if i, err := x.Int64(); err == nil {
-				return int(i), nil
+			if i, err := strconv.Atoi(string(x)); err == nil {
+				return i, true, nil
 			}
 			if f, err := x.Float64(); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-				return int(f), nil
+				return int(f), true, nil
 			}
 		case float64:
 			if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-				return int(x), nil
+				return int(x), true, nil
 			}
 		case int:
-			return x, nil
+			return x, false, nil
 		case string:
 			if i, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
-				return i, nil
+				return i, true, nil
 			}
 		}
 	case dsl.KindDecimal:
 		switch x := v.(type) {
 		case exprlib.Decimal:
-			return x, nil
+			return x, false, nil
 		case json.Number:
 			if d, err := exprlib.ParseDecimal(x.String()); err == nil {
-				return d, nil
+				return d, true, nil
 			}
 		case string:
 			if d, err := exprlib.ParseDecimal(strings.TrimSpace(x)); err == nil {
-				return d, nil
+				return d, true, nil
 			}
 		case float64:
 			if d, err := exprlib.DecimalFromFloat(x); err == nil {
-				return d, nil
+				return d, true, nil
 			}
 		case int:
-			return exprlib.DecimalFromInt(int64(x)), nil
+			return exprlib.DecimalFromInt(int64(x)), true, nil
 		}
 	case dsl.KindBool:
 		switch x := v.(type) {
 		case bool:
-			return x, nil
+			return x, false, nil
 		case string:
 			if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
-				return b, nil
+				return b, true, nil
 			}
 		}
 	case dsl.KindTime:
 		switch x := v.(type) {
 		case time.Time:
-			return x, nil
+			return x, false, nil
 		case string:
 			if tm, err := parseTime(x); err == nil {
-				return tm, nil
+				return tm, true, nil
 			}
 		}
 	case dsl.KindDuration:
 		switch x := v.(type) {
 		case time.Duration:
-			return x, nil
+			return x, false, nil
 		case string:
 			if d, err := time.ParseDuration(x); err == nil {
-				return d, nil
+				return d, true, nil
 			}
 		}
 	case dsl.KindList:
 		if xs, ok := v.([]any); ok {
-			out := make([]any, len(xs))
 			for i, x := range xs {
-				c, err := coerce(x, t.Elem, fmt.Sprintf("%s[%d]", path, i))
+				c, changed, err := coerceValue(x, t.Elem)
 				if err != nil {
-					return nil, err
+					return nil, false, err.in("[" + strconv.Itoa(i) + "]")
 				}
-				out[i] = c
+				if changed {
+					xs[i] = c
+				}
 			}
-			return out, nil
+			return xs, false, nil
 		}
 	case dsl.KindMap:
 		if m, ok := v.(map[string]any); ok {
-			out := make(map[string]any, len(m))
 			for k, x := range m {
-				c, err := coerce(x, t.Elem, path+"."+k)
+				c, changed, err := coerceValue(x, t.Elem)
 				if err != nil {
-					return nil, err
+					return nil, false, err.in("." + k)
 				}
-				out[k] = c
+				if changed {
+					m[k] = c
+				}
 			}
-			return out, nil
+			return m, false, nil
 		}
 	case dsl.KindObject:
 		if m, ok := v.(map[string]any); ok {
-			return coerceObject(m, t, path)
+			if err := coerceObject(m, t); err != nil {
+				return nil, false, err
+			}
+			return m, false, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: expected %s, got %s", path, t, describeValue(v))
+	return nil, false, &coerceError{msg: fmt.Sprintf(": expected %s, got %s", t, describeValue(v))}
 }
 
-// coerceObject converts the declared fields of an object in place (the map
-// is the decoder's own, so no copy is needed) and keeps undeclared ones as
-// plain values: a schema says what a flow relies on, not all a system sends.
-func coerceObject(m map[string]any, t *dsl.Type, path string) (map[string]any, error) {
+// coerceObject converts the declared fields of an object in place and keeps
+// undeclared ones as plain values: a schema says what a flow relies on, not
+// all a system sends.
+func coerceObject(m map[string]any, t *dsl.Type) *coerceError {
+	declared := 0
 	for _, f := range t.Fields {
-		c, err := coerce(m[f.Name], f.Type, path+"."+f.Name)
-		if err != nil {
-			return nil, err
+		v, present := m[f.Name]
+		if present {
+			declared++
 		}
-		if c != nil || hasKey(m, f.Name) {
+		c, changed, err := coerceValue(v, f.Type)
+		if err != nil {
+			return err.in("." + f.Name)
+		}
+		if changed {
 			m[f.Name] = c
 		}
 	}
-	if len(m) > len(t.Fields) {
+	if len(m) > declared {
 		for k, v := range m {
 			if t.Field(k) == nil {
-				m[k] = plain(v)
+				if p, changed := plain(v); changed {
+					m[k] = p
+				}
 			}
 		}
 	}
-	return m, nil
+	return nil
 }
 
-func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
-
-// plain turns json.Number into float64 throughout, so untyped data behaves
-// like JSON numbers in expressions.
-func plain(v any) any {
+// plain turns json.Number into float64 throughout (in place), so untyped
+// data behaves like JSON numbers in expressions.
+func plain(v any) (any, bool) {
 	switch x := v.(type) {
 	case json.Number:
 		if f, err := x.Float64(); err == nil {
-			return f
+			return f, true
 		}
-		return x.String()
+		return x.String(), true
 	case map[string]any:
 		for k, e := range x {
-			x[k] = plain(e)
+			if p, changed := plain(e); changed {
+				x[k] = p
+			}
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = plain(e)
+			if p, changed := plain(e); changed {
+				x[i] = p
+			}
 		}
 	}
-	return v
+	return v, false
 }
 
 var timeLayouts = []string{

@@ -227,12 +227,13 @@ func (c *compiler) compileExpr(e *dsl.Expr, sc *scope, want *dsl.Type) (*Program
 	if err := optimizer.Optimize(&tree.Node, config); err != nil {
 		return nil, append(diags, c.exprDiag(dsl.CodeExprType, "Expression type error", e, err, sc))
 	}
+	ast.Walk(&tree.Node, fastFetch{})
 	prog, err := exprcompiler.Compile(tree, config)
 	if err != nil {
 		return nil, append(diags, c.exprDiag(dsl.CodeExprType, "Expression type error", e, err, sc))
 	}
 	got := natureType(prog.Node().Nature())
-	p := &Program{Expr: e, Program: prog, Type: got}
+	p := &Program{Expr: e, Program: prog, Type: got, Path: fieldPath(tree.Node)}
 	if want != nil && want.Kind != dsl.KindAny {
 		if ok, why := assignable(want, got); !ok {
 			summary := "Wrong expression type"
@@ -244,6 +245,24 @@ func (c *compiler) compileExpr(e *dsl.Expr, sc *scope, want *dsl.Type) (*Program
 		}
 	}
 	return p, diags
+}
+
+// fieldPath returns the identifiers of a plain path expression (a.b.c with
+// constant names, no indexing, calls or ?.), or nil.
+func fieldPath(n ast.Node) []string {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		return []string{n.Value}
+	case *ast.MemberNode:
+		prop, ok := n.Property.(*ast.StringNode)
+		if !ok || n.Optional || n.Method {
+			return nil
+		}
+		if base := fieldPath(n.Node); base != nil {
+			return append(base, prop.Value)
+		}
+	}
+	return nil
 }
 
 // configFor builds the expr configuration of a scope once: building the
@@ -263,6 +282,7 @@ func (c *compiler) configFor(sc *scope) *conf.Config {
 	for _, op := range c.funcOpts {
 		op(config)
 	}
+	fastGetOption(config)
 	for name := range config.Disabled {
 		delete(config.Builtins, name)
 	}

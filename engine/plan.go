@@ -98,6 +98,10 @@ type Program struct {
 	*dsl.Expr
 	Program *vm.Program
 	Type    *dsl.Type // result type as far as the checker knows
+	// Path is set when the expression is a plain field path such as
+	// record.partner.name: the runtime then reads the maps directly instead
+	// of starting the VM (most mapping fields are such copies).
+	Path []string
 }
 
 // Value is one decoded attribute of a body.

@@ -89,11 +89,31 @@ type stepError struct {
 func (e *stepError) Error() string { return e.msg }
 
 func (p *processor) run(prog *Program, env map[string]any) (any, error) {
+	if prog.Path != nil {
+		if v, ok := lookupPath(env, prog.Path); ok {
+			return v, nil
+		}
+	}
 	out, err := p.vm.Run(prog.Program, env)
 	if err != nil {
 		return nil, p.exprError(prog, err)
 	}
 	return out, nil
+}
+
+// lookupPath reads a field path through nested maps. ok is false when a
+// step is not a map, so the VM runs the expression and reports the error
+// as usual.
+func lookupPath(env map[string]any, path []string) (any, bool) {
+	var cur any = env
+	for _, name := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur = m[name]
+	}
+	return cur, true
 }
 
 // exprError maps a runtime expr error to its place in the flow file.
@@ -115,10 +135,13 @@ func location(r hcl.Range) string {
 	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
 }
 
-// branch is one path through the steps; a split forks one per element.
-type branch map[string]any
+// branch is one path through the steps (the expression environment); a
+// split forks one per element. It must stay a plain map[string]any: the
+// expr VM has a fast path for exactly that type and falls back to
+// reflection for named map types.
+type branch = map[string]any
 
-func (b branch) fork(name string, v any) branch {
+func fork(b branch, name string, v any) branch {
 	n := make(branch, len(b)+1)
 	for k, x := range b {
 		n[k] = x
@@ -234,7 +257,7 @@ func (p *processor) steps(i int, env branch, res *Result, skipped *string) error
 					return withRule(err, st.Name)
 				}
 				if ok != true {
-					env = env.fork(st.Name, nil)
+					env[st.Name] = nil
 					continue
 				}
 			}
@@ -248,7 +271,9 @@ func (p *processor) steps(i int, env branch, res *Result, skipped *string) error
 					return &stepError{rule: st.Name, msg: err.Error(), loc: st.Range}
 				}
 			}
-			env = env.fork(st.Name, v)
+			// Each branch owns its env (a split forks one per element), so
+			// binding in place is safe and saves a copy per step.
+			env[st.Name] = v
 		case "split":
 			items, err := p.run(st.Each, env)
 			if err != nil {
@@ -263,7 +288,7 @@ func (p *processor) steps(i int, env branch, res *Result, skipped *string) error
 				return nil
 			}
 			for _, item := range list {
-				if err := p.steps(i+1, env.fork(st.Name, item), res, skipped); err != nil {
+				if err := p.steps(i+1, fork(env, st.Name, item), res, skipped); err != nil {
 					return err
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -70,6 +71,17 @@ func (e *encoder) append(b []byte, v any) ([]byte, error) {
 		return append(b, ']'), nil
 	case float64:
 		return appendFloat(b, x, 64)
+	case time.Time:
+		// As time.Time.MarshalJSON (RFC 3339 with nanoseconds), without
+		// the detour through encoding/json.
+		if y := x.Year(); y >= 0 && y <= 9999 {
+			b = append(b, '"')
+			b = x.AppendFormat(b, time.RFC3339Nano)
+			return append(b, '"'), nil
+		}
+		return e.fallback(b, v)
+	case JSONAppender:
+		return x.AppendJSON(b)
 	case float32:
 		return appendFloat(b, float64(x), 32)
 	case int:
@@ -221,6 +233,13 @@ func (c *keyCache) put(ks []string) {
 	}
 	c.lists[c.next] = ks
 	c.next = (c.next + 1) % len(c.lists)
+}
+
+// JSONAppender is implemented by values that append their own JSON (such
+// as exact decimals), which saves a MarshalJSON allocation and a pass
+// through encoding/json per value.
+type JSONAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
 }
 
 // fallback encodes v with encoding/json.

@@ -413,6 +413,11 @@ func (d Decimal) MarshalJSON() ([]byte, error) {
 	return []byte(d.String()), nil
 }
 
+// AppendJSON appends the JSON number (codec.JSONAppender).
+func (d Decimal) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, d.String()...), nil
+}
+
 // UnmarshalJSON reads a JSON number or a string holding a number; null leaves
 // d unchanged.
 func (d *Decimal) UnmarshalJSON(b []byte) error {
