@@ -1,7 +1,7 @@
 GO ?= go
 BIN := bin/flowctl
 
-.PHONY: build test bench lint fmt demo
+.PHONY: build test bench bench-all lint fmt demo
 
 build:
 	$(GO) build -o $(BIN) ./cmd/flowctl
@@ -9,7 +9,16 @@ build:
 test:
 	$(GO) test -count=1 ./...
 
-bench:
+# Figures for docs/performance.md: flow throughput with its ratio to the
+# decode+encode floor measured in the same run (1 and 2 CPUs), lint speed,
+# and peak RSS while streaming 1 GiB through flowctl run.
+bench: build
+	$(GO) test -run '^$$' -bench OrderToJob -benchtime 3x -cpu 1,2 ./internal/benchflow
+	$(GO) test -run '^$$' -bench Lint500Files -benchtime 5x ./engine
+	$(GO) run ./internal/benchflow/rss -flowctl $(BIN) -size-mb 1024
+
+# Every micro-benchmark (codec, exprlib, jsondiff, ...).
+bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 lint: build

@@ -213,7 +213,11 @@ func runRun(c *cli.Context) error {
 			rejects = &lazyFile{path: filepath.Join(c.String("rejects-dir"), fp.Name+".rejects.ndjson")}
 			opts.Rejects = rejects
 		}
-		opts.OnResult = reportResult(rep, dry && output == "text", out)
+		// Results are only collected for a dry run's JSON report: a real run
+		// streams, and keeping every operation would grow with the input.
+		if dry {
+			opts.OnResult = reportResult(rep, output == "text", out)
+		}
 		sum, err := engine.Run(c.Context, plan, fp, opts)
 		if rejects != nil {
 			if cerr := rejects.Close(); err == nil {
