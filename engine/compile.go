@@ -37,6 +37,8 @@ type compiler struct {
 	lookupDecls map[string]*dsl.Lookup
 	tables      map[string]map[string]any
 	usedLookups map[string]bool
+
+	clock *Clock
 }
 
 // Compile turns a configuration into a plan. Diagnostics are collected from
@@ -46,6 +48,7 @@ func Compile(cfg *dsl.Config, opts Options) (*Plan, hcl.Diagnostics) {
 		schemas: map[string]*dsl.Schema{}, schemaTypes: map[string]*dsl.Type{}, resolving: map[string]bool{}, usedSchemas: map[string]bool{},
 		connDecls: map[string]*dsl.Connection{}, connPlans: map[string]*ConnectionPlan{}, usedConns: map[string]bool{},
 		lookupDecls: map[string]*dsl.Lookup{}, tables: map[string]map[string]any{}, usedLookups: map[string]bool{},
+		clock: &Clock{},
 	}
 	if c.reg == nil {
 		c.reg = DefaultRegistry
@@ -56,7 +59,7 @@ func Compile(cfg *dsl.Config, opts Options) (*Plan, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	diags = append(diags, c.static.evalVariables(cfg)...)
 	diags = append(diags, c.static.evalLocals(cfg)...)
-	plan := &Plan{Connections: c.connPlans, Lookups: c.lookupDecls, Globals: map[string]any{}}
+	plan := &Plan{Connections: c.connPlans, Lookups: c.lookupDecls, Globals: map[string]any{}, Clock: c.clock}
 	c.varType, plan.Globals["var"] = staticScope(c.static.ctx.Variables["var"])
 	c.localType, plan.Globals["local"] = staticScope(c.static.ctx.Variables["local"])
 

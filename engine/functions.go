@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/flowctl/flowctl/engine/exprlib"
@@ -35,9 +37,35 @@ func lookupFunc(tables map[string]map[string]any) Func {
 	}
 }
 
+// Clock is the time source of now() in a plan's expressions. Runs may pin
+// it (RunOptions.Now) so tests and diffs of flows that use now() are
+// deterministic.
+type Clock struct {
+	now atomic.Pointer[func() time.Time]
+}
+
+// Now returns the pinned time, or the wall clock.
+func (c *Clock) Now() time.Time {
+	if f := c.now.Load(); f != nil {
+		return (*f)()
+	}
+	return time.Now()
+}
+
+// Set pins the clock; nil restores the wall clock.
+func (c *Clock) Set(f func() time.Time) {
+	if f == nil {
+		c.now.Store(nil)
+		return
+	}
+	c.now.Store(&f)
+}
+
 func (c *compiler) initFunctions() {
 	lf := lookupFunc(c.tables)
-	c.funcOpts = append(exprlib.Options(), expr.Function(lf.Name, lf.Fn, lf.Types...))
+	c.funcOpts = append(exprlib.Options(), expr.Function(lf.Name, lf.Fn, lf.Types...),
+		// Replaces expr's now() so runs can pin it.
+		expr.Function("now", func(...any) (any, error) { return c.clock.Now(), nil }, new(func() time.Time)))
 	for _, f := range Functions() {
 		c.funcNames = append(c.funcNames, f.Name)
 	}

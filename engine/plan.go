@@ -17,6 +17,7 @@ type Plan struct {
 	Flows       []*FlowPlan
 	Lookups     map[string]*dsl.Lookup
 	Globals     map[string]any // var and local values visible to expressions (no secrets)
+	Clock       *Clock         // now() in expressions
 }
 
 // ConnectionPlan is a decoded connection block.

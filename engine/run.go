@@ -43,6 +43,8 @@ type RunOptions struct {
 	// OnResult sees every result in input order (dry-run output, tests).
 	OnResult func(*Result) error
 	Context  *RunContext
+	// Now pins now() and meta.received_at (flow tests, diffs); nil = wall clock.
+	Now func() time.Time
 }
 
 // Summary counts what a run did.
@@ -95,6 +97,12 @@ func Run(ctx context.Context, plan *Plan, fp *FlowPlan, opts RunOptions) (*Summa
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+		plan.Clock.Set(opts.Now)
+		defer plan.Clock.Set(nil)
+	}
 
 	inflight := make(chan struct{}, workers*4) // bounds memory: batches between reader and sink
 	jobs := make(chan *batch, workers)
@@ -117,7 +125,7 @@ func Run(ctx context.Context, plan *Plan, fp *FlowPlan, opts RunOptions) (*Summa
 				m.Seq = seq
 				seq++
 				if m.ReceivedAt.IsZero() {
-					m.ReceivedAt = time.Now().UTC()
+					m.ReceivedAt = now().UTC()
 				}
 				b.msgs = append(b.msgs, m)
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowctl/flowctl/engine"
 )
@@ -233,5 +234,37 @@ flow "f" {
 		if sum.Delivered != 5000 {
 			t.Errorf("workers=%d: %+v", workers, sum)
 		}
+	}
+}
+
+// TestPinnedClock checks that RunOptions.Now pins now() and
+// meta.received_at, so runs are reproducible.
+func TestPinnedClock(t *testing.T) {
+	plan, diags := compileSrc(t, `
+flow "f" {
+  source "file" { path = "x" }
+  map "o" {
+    at   = "now().Format('2006-01-02T15:04')"
+    seen = "meta.received_at.Year()"
+  }
+  target "stdout" "out" {}
+}`, engine.Options{Mode: engine.ModeRun})
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	fixed := time.Date(2030, 5, 6, 7, 8, 0, 0, time.UTC)
+	var body map[string]any
+	_, err := engine.Run(context.Background(), plan, plan.Flows[0], engine.RunOptions{
+		DryRun: true, Input: &sliceReader{recs: []map[string]any{{}}}, Now: func() time.Time { return fixed },
+		OnResult: func(r *engine.Result) error { body = r.Ops[0].Body.(map[string]any); return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body["at"] != "2030-05-06T07:08" || body["seen"] != 2030 {
+		t.Errorf("body = %v", body)
+	}
+	if plan.Clock.Now().Year() == 2030 {
+		t.Error("clock still pinned after the run")
 	}
 }

@@ -133,7 +133,7 @@ func Run(ctx context.Context, base, head Side, opts Options) (*Report, error) {
 			}
 			return nil, err
 		}
-		inputs[i] = fixedClock{RecordReader: in, now: now}
+		inputs[i] = in
 	}
 
 	parent := ctx
@@ -151,6 +151,8 @@ func Run(ctx context.Context, base, head Side, opts Options) (*Report, error) {
 			ch := chans[i]
 			_, errs[i] = engine.Run(ctx, s.Plan, s.Flow, engine.RunOptions{
 				DryRun: true, Workers: opts.Workers, Input: inputs[i],
+				// Both versions see the same now() and meta.received_at.
+				Now:     func() time.Time { return now },
 				Context: &engine.RunContext{},
 				OnResult: func(r *engine.Result) error {
 					select {
@@ -208,19 +210,4 @@ func Run(ctx context.Context, base, head Side, opts Options) (*Report, error) {
 		return nil, errors.New("base and head read a different number of records")
 	}
 	return rep, nil
-}
-
-// fixedClock gives every record the same received_at, so both versions see
-// the same meta.
-type fixedClock struct {
-	engine.RecordReader
-	now time.Time
-}
-
-func (r fixedClock) Next() (*engine.Message, bool, error) {
-	m, ok, err := r.RecordReader.Next()
-	if m != nil && m.ReceivedAt.IsZero() {
-		m.ReceivedAt = r.now
-	}
-	return m, ok, err
 }

@@ -11,6 +11,10 @@ import (
 	"github.com/flowctl/flowctl/internal/jsondiff"
 )
 
+// TestTime is now() and meta.received_at in every flow test, so tests do
+// not depend on the day they run.
+var TestTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Result is the outcome of one test.
 type Result struct {
 	Test     *Test
@@ -85,6 +89,7 @@ func RunTest(ctx context.Context, t *Test) *Result {
 	sum, err := engine.Run(ctx, t.plan.plan, t.plan.flow, engine.RunOptions{
 		DryRun: true,
 		Input:  in,
+		Now:    func() time.Time { return TestTime },
 		OnResult: func(r *engine.Result) error {
 			results = append(results, *r)
 			return nil
