@@ -198,7 +198,7 @@ func Run(ctx context.Context, plan *Plan, fp *FlowPlan, opts RunOptions) (*Summa
 func openSource(fp *FlowPlan, rc *RunContext) (RecordReader, error) {
 	k, ok := DefaultRegistry.Get(fp.Source.Kind)
 	if !ok || k.Source == nil || k.Source.Open == nil {
-		return nil, fmt.Errorf("flow %s: a %s source cannot run one-shot yet; give records with --input FILE", fp.Name, fp.Source.Kind)
+		return nil, fmt.Errorf("the %s source cannot run one-shot yet; give records with --input FILE", fp.Source.Kind)
 	}
 	return k.Source.Open(fp.Source, rc)
 }
@@ -228,12 +228,12 @@ func newSink(fp *FlowPlan, opts RunOptions, rc *RunContext) (*sink, error) {
 		k, ok := DefaultRegistry.Get(t.Kind)
 		if !ok || k.Target == nil || k.Target.Open == nil {
 			s.close()
-			return nil, fmt.Errorf("flow %s: target %s: a %s target cannot write yet; use --dry-run to see its operations", fp.Name, t.Name, t.Kind)
+			return nil, fmt.Errorf("target %s: the %s target cannot write yet; use --dry-run to see its operations", t.Name, t.Kind)
 		}
 		w, err := k.Target.Open(t, rc)
 		if err != nil {
 			s.close()
-			return nil, fmt.Errorf("flow %s: target %s: %w", fp.Name, t.Name, err)
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
 		s.writers[t.Name] = w
 	}

@@ -12,16 +12,6 @@ variable "finance_url" {
   default     = "http://127.0.0.1:9104"
 }
 
-variable "data_dir" {
-  description = "Folder holding the sample input of the file-fed flow."
-  default     = "testdata"
-}
-
-variable "out_dir" {
-  description = "Folder the file-fed flow writes to."
-  default     = "out"
-}
-
 variable "sales_journal_id" {
   type        = number
   description = "Odoo account.journal id of the customer invoices journal."

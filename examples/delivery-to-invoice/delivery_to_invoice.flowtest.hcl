@@ -3,8 +3,9 @@
 #   flowctl test examples/delivery-to-invoice
 #
 # The live flow delivery_to_invoice polls the dispatch platform for proof-of-
-# delivery events; the tests give it events inline and check the Odoo
-# invoices and billing holds it would create. Nothing is contacted.
+# delivery events; the tests give it events, inline or from
+# testdata/pod_events.ndjson, and check the Odoo invoices and billing holds
+# it would create. Nothing is contacted.
 
 test "a validated POD becomes a draft invoice for what was delivered" {
   flow = "delivery_to_invoice"
@@ -65,6 +66,21 @@ test "a photo POD without signature is invoiced in its currency" {
   expect_no_output = true
 }
 
+# The driver's app may send an empty name instead of null when nobody signed.
+test "a photo POD with an empty signature is invoiced as signed by nobody" {
+  flow = "delivery_to_invoice"
+  input = [
+    { event_id = "evt_T2b", job_ref = "JOB-250314-0114", order_ref = "SO0114", customer_id = 31, delivered_at = "2025-03-14T16:20:00Z", pod_status = "validated", signed_by = "", photo_count = 1, exceptions = [], currency = "EUR", lines = [{ product_id = 571, sku = "HOSE-PVC-25M", description = "PVC hose 25 m", qty_ordered = 6, qty_delivered = 6, unit_price = 34.5 }] },
+  ]
+
+  expect "invoice" {
+    keys    = ["inv-JOB-250314-0114"]
+    partial = true
+    body    = [{ ref = "JOB-250314-0114", narration = "Delivered 2025-03-14 16:20 UTC, signed by nobody (photo POD)" }]
+  }
+  expect_no_output = true
+}
+
 test "a POD with exceptions is held in finance, not invoiced" {
   flow = "delivery_to_invoice"
   input = [
@@ -120,18 +136,20 @@ test "PODs that cannot be invoiced are rejected with the reason" {
   expect_no_output = true
 }
 
-test "sample flow over testdata/pod_events.ndjson" {
-  flow       = "delivery_to_invoice_sample"
+test "the sample events in testdata/pod_events.ndjson" {
+  flow       = "delivery_to_invoice"
   input_file = "testdata/pod_events.ndjson"
 
+  # Upserted by external id flowctl.pod_invoice_<job_ref>; the job is the
+  # invoice's ref.
   expect "invoice" {
     keys    = ["inv-JOB-250310-0101", "inv-JOB-250310-0102", "inv-JOB-250311-0103", "inv-JOB-250314-0113"]
     partial = true
     body = [
-      { model = "account.move", external_id = "flowctl.pod_invoice_JOB-250310-0101" },
-      { external_id = "flowctl.pod_invoice_JOB-250310-0102" },
-      { external_id = "flowctl.pod_invoice_JOB-250311-0103" },
-      { external_id = "flowctl.pod_invoice_JOB-250314-0113", values = { currency_id = 3 } },
+      { move_type = "out_invoice", ref = "JOB-250310-0101", invoice_origin = "SO0101" },
+      { ref = "JOB-250310-0102" },
+      { ref = "JOB-250311-0103" },
+      { ref = "JOB-250314-0113", currency_id = 3 },
     ]
   }
   expect "billing_hold" {

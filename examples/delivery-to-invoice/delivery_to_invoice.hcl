@@ -62,7 +62,7 @@ flow "delivery_to_invoice" {
     invoice_origin   = "record.order_ref"
     ref              = "record.job_ref"
     invoice_date     = "record.delivered_at.Format('2006-01-02')"
-    narration        = "'Delivered ' + record.delivered_at.Format('2006-01-02 15:04') + ' UTC, signed by ' + (record.signed_by ?? 'nobody (photo POD)')"
+    narration        = "'Delivered ' + record.delivered_at.Format('2006-01-02 15:04') + ' UTC, signed by ' + or_default(record.signed_by, 'nobody (photo POD)')"
     invoice_line_ids = <<-EOT
       map(filter(record.lines, .qty_delivered > 0), [0, 0, {
         product_id: .product_id,

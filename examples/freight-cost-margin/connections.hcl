@@ -2,16 +2,6 @@
 # vendor bills go to Odoo; margin alerts and invoices that cannot be judged go
 # to the finance platform.
 
-variable "data_dir" {
-  description = "Folder holding the sample input of the file-fed flow."
-  default     = "testdata"
-}
-
-variable "out_dir" {
-  description = "Folder the file-fed flow writes to."
-  default     = "out"
-}
-
 variable "finance_url" {
   description = "Base URL of the finance platform API."
   default     = "http://127.0.0.1:9104"

@@ -3,10 +3,11 @@
 #   flowctl test examples/freight-cost-margin
 #
 # The live flow freight_cost_margin reads X12 210 invoices from the carriers'
-# SFTP server; the tests give it invoices in record form inline and check
-# the Odoo vendor bills and finance messages it would send. Nothing is
-# contacted. The lane and carrier tables in lookups/ are the real ones. The
-# flow has no skip rule: every invoice is booked, reviewed or rejected.
+# SFTP server; the tests give it invoices in record form, inline or from
+# testdata/freight_invoices.ndjson, and check the Odoo vendor bills and
+# finance messages it would send. Nothing is contacted. The lane and carrier
+# tables in lookups/ are the real ones. The flow has no skip rule: every
+# invoice is booked, reviewed or rejected.
 
 test "an invoice within the lane's margin becomes a vendor bill" {
   flow = "freight_cost_margin"
@@ -129,8 +130,8 @@ test "invoices that cannot be booked are rejected with the reason" {
   expect_no_output = true
 }
 
-test "sample flow over testdata/freight_invoices.ndjson" {
-  flow       = "freight_cost_margin_sample"
+test "the sample invoices in testdata/freight_invoices.ndjson" {
+  flow       = "freight_cost_margin"
   input_file = "testdata/freight_invoices.ndjson"
 
   expect "vendor_bill" {

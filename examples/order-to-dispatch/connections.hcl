@@ -6,16 +6,6 @@ variable "dispatch_url" {
   default     = "http://127.0.0.1:9102"
 }
 
-variable "data_dir" {
-  description = "Folder holding the sample input of the file-fed flow."
-  default     = "testdata"
-}
-
-variable "out_dir" {
-  description = "Folder the file-fed flow and the review queue write to."
-  default     = "out"
-}
-
 variable "max_auto_pallets" {
   type        = number
   description = "Jobs with more pallets than this go to the planners' review queue."

@@ -3,8 +3,9 @@
 #   flowctl test examples/order-to-dispatch
 #
 # The live flow order_to_dispatch reads Odoo; the tests give it records
-# shaped like Odoo's search_read output (see schemas.hcl) instead, and check
-# what it would send to the dispatch platform. Nothing is contacted.
+# shaped like Odoo's search_read output (see schemas.hcl) instead, inline or
+# from testdata/sale_orders.ndjson, and check what it would send to the
+# dispatch platform. Nothing is contacted.
 
 test "a confirmed order becomes a transport job" {
   flow = "order_to_dispatch"
@@ -122,8 +123,8 @@ test "orders without address or date are rejected, cancelled ones skipped" {
   expect_no_output = true
 }
 
-test "sample flow over testdata/sale_orders.ndjson" {
-  flow       = "order_to_dispatch_sample"
+test "the sample orders in testdata/sale_orders.ndjson" {
+  flow       = "order_to_dispatch"
   input_file = "testdata/sale_orders.ndjson"
 
   expect "dispatch" {

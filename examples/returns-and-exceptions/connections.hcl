@@ -3,16 +3,6 @@
 # notes and scrap orders; customers are told through the notification
 # service; large credits wait for approval in the finance platform.
 
-variable "data_dir" {
-  description = "Folder holding the sample input of the file-fed flows."
-  default     = "testdata"
-}
-
-variable "out_dir" {
-  description = "Folder the file-fed flows write to."
-  default     = "out"
-}
-
 variable "notify_url" {
   description = "Base URL of the customer notification service."
   default     = "http://127.0.0.1:9106"

@@ -3,8 +3,9 @@
 #   flowctl test examples/returns-and-exceptions
 #
 # The live flows listen for webhooks; the tests give them return and
-# delivery-exception events inline and check the credit notes, approvals,
-# customer messages and scrap orders they would send. Nothing is contacted.
+# delivery-exception events, inline or from testdata/return_events.ndjson,
+# and check the credit notes, approvals, customer messages and scrap orders
+# they would send. Nothing is contacted.
 
 # returns_credit_and_notify
 
@@ -157,8 +158,8 @@ test "events without lines, with empty lines or of unknown kinds are rejected" {
   expect_no_output = true
 }
 
-test "credit flow sample over testdata/return_events.ndjson" {
-  flow       = "returns_credit_and_notify_sample"
+test "credits for the sample events in testdata/return_events.ndjson" {
+  flow       = "returns_credit_and_notify"
   input_file = "testdata/return_events.ndjson"
 
   expect "credit_note" {
@@ -243,18 +244,20 @@ test "a line with quantity 0 rejects the whole return" {
   expect_no_output = true
 }
 
-test "stock flow sample over testdata/return_events.ndjson" {
-  flow       = "returns_stock_adjustment_sample"
+test "scrap orders for the sample events in testdata/return_events.ndjson" {
+  flow       = "returns_stock_adjustment"
   input_file = "testdata/return_events.ndjson"
 
+  # Three scrap orders, not four: ret_0008's damaged line 1 is not scrapped,
+  # because its line 2 has quantity 0 and the return is rejected as a whole.
   expect "scrap" {
     keys = ["scrap-ret_0001-1", "scrap-ret_0003-1", "scrap-ret_0009-2"]
     body = [
-      { model = "stock.scrap", values = { product_id = 501, scrap_qty = 2, location_id = 18, origin = "RMA-25-1001 line 1: damaged_in_transit" } },
-      { model = "stock.scrap", values = { product_id = 511, scrap_qty = 1, location_id = 18, origin = "RMA-25-1002 line 1: customer_damage" } },
-      { model = "stock.scrap", values = { product_id = 560, scrap_qty = 2, location_id = 18, origin = "RMA-25-1006 line 2: damaged_in_transit" } },
+      { product_id = 501, scrap_qty = 2, location_id = 18, origin = "RMA-25-1001 line 1: damaged_in_transit" },
+      { product_id = 511, scrap_qty = 1, location_id = 18, origin = "RMA-25-1002 line 1: customer_damage" },
+      { product_id = 560, scrap_qty = 2, location_id = 18, origin = "RMA-25-1006 line 2: damaged_in_transit" },
     ]
   }
-  expect_rejected = [{ record = 8, rule = "positive_quantity" }]
+  expect_rejected = [{ record = 8, rule = "positive_quantity", message = "line 2 of ret_0008 has quantity 0" }]
   expect_skipped  = [2, 4, 5, 6, 7, 10]
 }

@@ -2,16 +2,6 @@
 # listener; Odoo gets the picking quantities and validation; the customer's
 # EDI partner receives an 856 ship notice over SFTP.
 
-variable "data_dir" {
-  description = "Folder holding the sample input of the file-fed flow."
-  default     = "testdata"
-}
-
-variable "out_dir" {
-  description = "Folder the file-fed flow writes to."
-  default     = "out"
-}
-
 variable "asn_dir" {
   description = "Remote folder on the partner's SFTP server that receives ship notices."
   default     = "/inbound/856"

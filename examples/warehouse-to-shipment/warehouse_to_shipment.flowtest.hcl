@@ -3,7 +3,8 @@
 #   flowctl test examples/warehouse-to-shipment
 #
 # The live flow warehouse_to_shipment listens for WMS webhooks; the tests
-# give it shipment confirmations inline and check the Odoo writes and the
+# give it shipment confirmations, inline or from
+# testdata/shipment_confirmations.ndjson, and check the Odoo writes and the
 # 856 ship notice it would send. Nothing is contacted. The flow has no skip
 # rule: every confirmation is processed or rejected.
 
@@ -182,20 +183,18 @@ test "confirmations without a picking, packages, quantities or valid SSCCs are r
   expect_no_output = true
 }
 
-test "sample flow over testdata/shipment_confirmations.ndjson" {
-  flow       = "warehouse_to_shipment_sample"
+test "the sample confirmations in testdata/shipment_confirmations.ndjson" {
+  flow       = "warehouse_to_shipment"
   input_file = "testdata/shipment_confirmations.ndjson"
 
   expect "picking_quantities" {
     keys = ["ship-SHP-250310-001-qty", "ship-SHP-250310-002-qty", "ship-SHP-250311-001-qty", "ship-SHP-250313-001-qty", "ship-SHP-250313-002-qty"]
   }
+  # button_validate on pickings 4101, 4102, 4103, 4109 and 4110 (the record
+  # id is not part of the body): no values, one call per picking.
   expect "picking_validate" {
-    count   = 5
-    partial = true
-    body = [
-      { model = "stock.picking", id = 4101, method = "button_validate", picking = "WH/OUT/00101" },
-      { id = 4102 }, { id = 4103 }, { id = 4109 }, { id = 4110 },
-    ]
+    keys = ["ship-SHP-250310-001-validate", "ship-SHP-250310-002-validate", "ship-SHP-250311-001-validate", "ship-SHP-250313-001-validate", "ship-SHP-250313-002-validate"]
+    body = [{}, {}, {}, {}, {}]
   }
   expect "partner_asn" {
     keys = ["asn-SHP-250310-001", "asn-SHP-250311-001"]

@@ -38,8 +38,9 @@ Exit status: 0 every record delivered or skipped, 1 some record rejected,
 2 usage, configuration or I/O error.
 
 Examples:
-  flowctl run --dry-run --input testdata/orders.ndjson examples/order-to-dispatch
-  flowctl run --flow orders_sample --var data_dir=testdata examples/order-to-dispatch
+  flowctl run --dry-run --flow order_to_dispatch \
+      --input examples/order-to-dispatch/testdata/sale_orders.ndjson examples/order-to-dispatch
+  flowctl run --flow nightly_export --var out_dir=/srv/exports flows/
   cat orders.ndjson | flowctl run --input - --output json flows/`,
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "flow", Usage: "run only this flow (repeatable)"},
