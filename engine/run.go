@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"sort"
 	"sync"
@@ -208,12 +209,13 @@ func openSource(fp *FlowPlan, rc *RunContext) (RecordReader, error) {
 type sink struct {
 	opts    RunOptions
 	writers map[string]TargetWriter
+	retry   map[string]RetryPolicy
 	rejects *rejectWriter
 	summary Summary
 }
 
 func newSink(fp *FlowPlan, opts RunOptions, rc *RunContext) (*sink, error) {
-	s := &sink{opts: opts, writers: map[string]TargetWriter{},
+	s := &sink{opts: opts, writers: map[string]TargetWriter{}, retry: map[string]RetryPolicy{},
 		summary: Summary{Flow: fp.Name, Targets: map[string]int{}, DryRun: opts.DryRun}}
 	for _, t := range fp.Targets {
 		s.summary.Targets[t.Name] = 0
@@ -236,6 +238,7 @@ func newSink(fp *FlowPlan, opts RunOptions, rc *RunContext) (*sink, error) {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
 		s.writers[t.Name] = w
+		s.retry[t.Name] = retryPolicyOf(t)
 	}
 	return s, nil
 }
@@ -246,7 +249,7 @@ func (s *sink) handle(ctx context.Context, r *Result) error {
 	if r.Outcome == Delivered && !s.opts.DryRun {
 		for i := range r.Ops {
 			op := &r.Ops[i]
-			if err := s.writers[op.Target].Write(ctx, op); err != nil {
+			if _, err := writeWithRetry(ctx, s.writers[op.Target], op, s.retry[op.Target], rand.Float64, sleepCtx); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -281,6 +284,13 @@ func (s *sink) handle(ctx context.Context, r *Result) error {
 	}
 	for _, op := range r.Ops {
 		s.summary.Targets[op.Target]++
+	}
+	if r.receipt != nil {
+		// The outcome is final and kept (rejects go to the rejects store),
+		// so the source may let go of the message.
+		if err := r.receipt.Ack(ctx); err != nil {
+			return fmt.Errorf("acknowledging message %d to its source: %w", r.Seq, err)
+		}
 	}
 	if s.opts.OnResult != nil {
 		return s.opts.OnResult(r)

@@ -268,3 +268,49 @@ flow "f" {
 		t.Error("clock still pinned after the run")
 	}
 }
+
+type countingReceipt struct {
+	acks *[]int
+	seq  int
+}
+
+func (c countingReceipt) Ack(context.Context) error         { *c.acks = append(*c.acks, c.seq); return nil }
+func (c countingReceipt) Nack(context.Context, error) error { return errors.New("unexpected nack") }
+
+type receiptReader struct {
+	sliceReader
+	acks *[]int
+}
+
+func (r *receiptReader) Next() (*engine.Message, bool, error) {
+	m, ok, err := r.sliceReader.Next()
+	if m != nil {
+		m.Receipt = countingReceipt{acks: r.acks, seq: r.i - 1}
+	}
+	return m, ok, err
+}
+
+// TestReceiptsAcked checks that every message whose outcome is final —
+// delivered, skipped or rejected and kept — is acknowledged to its source,
+// in input order, after it was handled.
+func TestReceiptsAcked(t *testing.T) {
+	plan, diags := compileSrc(t, `
+flow "f" {
+  source "file" { path = "x" }
+  validate "v" { check = "record.ok == true" }
+  target "stdout" "out" {}
+}`, engine.Options{Mode: engine.ModeRun})
+	if len(diags) != 0 {
+		t.Fatal(diags)
+	}
+	var acks []int
+	recs := []map[string]any{{"ok": true}, {"ok": false}, {"ok": true}}
+	in := &receiptReader{sliceReader: sliceReader{recs: recs}, acks: &acks}
+	_, err := engine.Run(context.Background(), plan, plan.Flows[0], engine.RunOptions{DryRun: true, Input: in, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(acks) != "[0 1 2]" {
+		t.Errorf("acks = %v, want [0 1 2]", acks)
+	}
+}

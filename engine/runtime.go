@@ -21,6 +21,9 @@ type Message struct {
 	Raw        []byte         // undecodable input, kept for the rejects file
 	Err        error          // decode error
 	ReceivedAt time.Time
+	// Receipt, when the source sets one, is acknowledged once the message's
+	// outcome is final and kept.
+	Receipt Receipt
 }
 
 // Outcome is what happened to a message.
@@ -64,6 +67,7 @@ type Result struct {
 	Input     map[string]any // the record as decoded (for rejects)
 	Raw       []byte
 	Processed time.Duration
+	receipt   Receipt
 }
 
 // processor runs one flow's compiled programs; each worker owns one, with
@@ -154,7 +158,7 @@ func fork(b branch, name string, v any) branch {
 // failure becomes a rejection with its reason and place.
 func (p *processor) process(m *Message) (res Result) {
 	start := time.Now()
-	res = Result{Seq: m.Seq, Line: m.Line, Input: m.Record, Raw: m.Raw}
+	res = Result{Seq: m.Seq, Line: m.Line, Input: m.Record, Raw: m.Raw, receipt: m.Receipt}
 	defer func() {
 		if r := recover(); r != nil {
 			res.Outcome, res.Ops = Rejected, nil
