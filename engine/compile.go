@@ -527,6 +527,11 @@ func (c *compiler) target(t *dsl.Target, sc *scope, last string) (*TargetPlan, h
 	}
 	vals, diags := c.decodeBody(t.Body, withFields(k.Target.Spec, commonTargetFields(k)), sc, t.DeclRange)
 	tp := &TargetPlan{Kind: t.Kind, Name: t.Name, Values: vals, Range: t.DeclRange, Operation: "write"}
+	for _, name := range mapKeys(vals.Attrs) {
+		if a := vals.Attrs[name]; a.Expr != nil && name != "body" && name != "idempotency_key" {
+			tp.ExprFields = append(tp.ExprFields, &FieldPlan{Name: name, Program: a.Expr})
+		}
+	}
 	if k.Target.Operation != nil && !diags.HasErrors() {
 		tp.Operation = k.Target.Operation(vals)
 	}

@@ -91,7 +91,10 @@ type TargetPlan struct {
 	Body           *Program
 	IdempotencyKey *Program
 	Operation      string // what a write does, for dry runs: "POST /v1/jobs", "append out.ndjson"
-	Range          hcl.Range
+	// ExprFields are the target's other per-record expression settings
+	// (path_expr, filename, record_id, ...), evaluated into Operation.Fields.
+	ExprFields []*FieldPlan
+	Range      hcl.Range
 }
 
 // Program is a compiled runtime expression with its place in the flow file.

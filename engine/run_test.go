@@ -314,3 +314,37 @@ flow "f" {
 		t.Errorf("acks = %v, want [0 1 2]", acks)
 	}
 }
+
+// TestOperationFields checks that a target's per-record expression
+// settings reach the operation evaluated.
+func TestOperationFields(t *testing.T) {
+	plan, diags := compileSrc(t, `
+connection "sftp" "p" {
+  host     = "127.0.0.1"
+  username = "u"
+  password = "x"
+  host_key = "SHA256:abc"
+}
+flow "f" {
+  source "file" { path = "x" }
+  target "sftp" "asn" {
+    connection = connection.sftp.p
+    dir        = "/in"
+    filename   = "'ASN_' + record.id + '.edi'"
+  }
+}`, engine.Options{Mode: engine.ModeRun})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var op engine.Operation
+	_, err := engine.Run(context.Background(), plan, plan.Flows[0], engine.RunOptions{
+		DryRun: true, Input: &sliceReader{recs: []map[string]any{{"id": "7"}}},
+		OnResult: func(r *engine.Result) error { op = r.Ops[0]; return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.Fields["filename"] != "ASN_7.edi" {
+		t.Errorf("fields = %v", op.Fields)
+	}
+}

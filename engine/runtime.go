@@ -45,6 +45,9 @@ type Operation struct {
 	Op     string `json:"operation"`       // what the target will do, e.g. "POST /v1/jobs"
 	Key    string `json:"idempotency_key"` // idempotency key ("" when none)
 	Body   any    `json:"body"`
+	// Fields holds the target's other per-record settings, evaluated (e.g.
+	// an http target's path_expr, an sftp target's filename).
+	Fields map[string]any `json:"fields,omitempty"`
 }
 
 // Rejection says why a message was rejected.
@@ -365,6 +368,16 @@ func (p *processor) route(env branch, res *Result, skipped *string) error {
 				return withRule(err, "target."+t.Name)
 			}
 			op.Key = keyString(k)
+		}
+		for _, f := range t.ExprFields {
+			v, err := p.run(f.Program, env)
+			if err != nil {
+				return withRule(err, "target."+t.Name)
+			}
+			if op.Fields == nil {
+				op.Fields = make(map[string]any, len(t.ExprFields))
+			}
+			op.Fields[f.Name] = v
 		}
 		res.Ops = append(res.Ops, op)
 	}
