@@ -303,7 +303,15 @@ func printResult(w io.Writer, flow string, r *engine.Result) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(w, "  → %s (%s) %s  key=%s\n    %s\n", op.Target, op.Kind, op.Op, key, body)
+			fmt.Fprintf(w, "  → %s (%s) %s  key=%s\n", op.Target, op.Kind, op.Op, key)
+			if len(op.Fields) > 0 {
+				fields, err := compactJSON(op.Fields)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(w, "    with %s\n", fields)
+			}
+			fmt.Fprintf(w, "    %s\n", body)
 		}
 	case engine.Rejected:
 		fmt.Fprintf(w, "%s: rejected by %s: %s", head, r.Reject.Rule, r.Reject.Message)
