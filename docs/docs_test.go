@@ -501,3 +501,26 @@ func TestReferenceTables(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectorsReference keeps docs/connectors.md equal to what
+// `flowctl docs connectors` prints; -update rewrites it.
+func TestConnectorsReference(t *testing.T) {
+	var b strings.Builder
+	if err := engine.DefaultRegistry.WriteConnectorDocs(&b); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("connectors.md")
+	if err != nil && !*update {
+		t.Fatal(err)
+	}
+	if string(got) == b.String() {
+		return
+	}
+	if *update {
+		if err := os.WriteFile("connectors.md", []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("docs/connectors.md is stale; run go test ./docs -run TestConnectorsReference -update")
+}
