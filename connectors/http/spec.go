@@ -3,6 +3,9 @@
 package http
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/flowctl/flowctl/dsl"
 	"github.com/flowctl/flowctl/engine"
 	"github.com/zclconf/go-cty/cty"
@@ -20,7 +23,7 @@ func init() {
 		Doc:  "HTTP/JSON APIs such as a dispatch (TMS) or warehouse (WMS) platform.",
 		Connection: &engine.Spec{
 			Fields: []engine.Field{
-				{Name: "base_url", Type: cty.String, Required: true, Doc: "Base URL every path is joined to.", Example: `"https://tms.example.com/api"`},
+				{Name: "base_url", Type: cty.String, Required: true, Check: checkBaseURL, Doc: "Base URL every path is joined to.", Example: `"https://tms.example.com/api"`},
 				{Name: "bearer", Type: cty.String, Secret: true, Doc: "Bearer token (Authorization: Bearer …).", Example: `secret("TMS_TOKEN")`},
 				{Name: "username", Type: cty.String, Doc: "Basic auth user.", Example: `"flowctl"`},
 				{Name: "password", Type: cty.String, Secret: true, Doc: "Basic auth password.", Example: `secret("TMS_PASSWORD")`},
@@ -32,10 +35,14 @@ func init() {
 			},
 			Blocks: []engine.Block{{Name: "retry", Doc: "Retry policy for retryable failures (network, 429, 5xx).", Spec: retrySpec}},
 			Check: func(v *engine.Values) []string {
+				var msgs []string
 				if v.Has("username") != v.Has("password") {
-					return []string{"basic auth needs both username and password"}
+					msgs = append(msgs, "basic auth needs both username and password")
 				}
-				return nil
+				if v.Has("bearer") && v.Has("username") {
+					msgs = append(msgs, "set either bearer or username/password: both go in the Authorization header")
+				}
+				return msgs
 			},
 		},
 		Source: &engine.SourceSpec{
@@ -48,7 +55,17 @@ func init() {
 				{Name: "page_size", Type: cty.Number, Default: cty.NumberIntVal(100), Check: engine.CheckPositive, Doc: "Records per page.", Example: `200`},
 				{Name: "cursor_field", Type: cty.String, Doc: "Dot path of the next cursor in the response (pagination = cursor).", Example: `"meta.next"`},
 				{Name: "every", Type: cty.String, Default: cty.StringVal("1m"), Check: engine.CheckDuration, Doc: "Poll interval under serve.", Example: `"30s"`},
+			}, Check: func(v *engine.Values) []string {
+				cursor := v.String("pagination") == "cursor"
+				if cursor && !v.Has("cursor_field") {
+					return []string{"pagination = \"cursor\" needs cursor_field, the dot path of the next cursor in the response"}
+				}
+				if !cursor && v.Has("cursor_field") {
+					return []string{"cursor_field is only used with pagination = \"cursor\""}
+				}
+				return nil
 			}},
+			Open: openPoll,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Sends each record as a JSON request.",
@@ -70,6 +87,7 @@ func init() {
 				}
 				return v.String("method") + " " + v.String("path")
 			},
+			Open: openTarget,
 		},
 	})
 	engine.Register(&engine.Connector{
@@ -83,6 +101,11 @@ func init() {
 				{Name: "signature_header", Type: cty.String, Default: cty.StringVal("X-Signature"), Doc: "Header with the hex signature.", Example: `"X-Hub-Signature-256"`},
 				{Name: "timestamp_header", Type: cty.String, Default: cty.StringVal("X-Timestamp"), Doc: "Header with the Unix timestamp that is signed.", Example: `"X-Request-Timestamp"`},
 				{Name: "tolerance", Type: cty.String, Default: cty.StringVal("5m"), Check: engine.CheckDuration, Doc: "Largest accepted clock difference.", Example: `"2m"`},
+			}, Check: func(v *engine.Values) []string {
+				if p := v.String("path"); p != "" && !strings.HasPrefix(p, "/") {
+					return []string{fmt.Sprintf("the webhook path %q must start with /", p)}
+				}
+				return nil
 			}},
 		},
 	})
