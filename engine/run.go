@@ -30,6 +30,9 @@ type TargetWriter interface {
 type RunContext struct {
 	Stdin  io.Reader
 	Stdout io.Writer
+	// DryRun tells sources that nothing may change: a folder source reads
+	// its files but neither archives them nor records checksums.
+	DryRun bool
 }
 
 // RunOptions configure one run of one flow.
@@ -80,10 +83,12 @@ func Run(ctx context.Context, plan *Plan, fp *FlowPlan, opts RunOptions) (*Summa
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	rc := opts.Context
-	if rc == nil {
-		rc = &RunContext{}
+	rc := &RunContext{}
+	if opts.Context != nil {
+		c := *opts.Context
+		rc = &c
 	}
+	rc.DryRun = opts.DryRun
 	in := opts.Input
 	if in == nil {
 		var err error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowctl/flowctl/engine"
 	"github.com/flowctl/flowctl/engine/codec"
+	"github.com/flowctl/flowctl/internal/folderpoll"
 )
 
 func fileOperation(v *engine.Values) string {
@@ -26,6 +27,14 @@ func openSource(sp *engine.SourcePlan, rc *engine.RunContext) (engine.RecordRead
 	path := v.String("path")
 	if path == "-" {
 		return OpenInput("-", v.String("format"), v.String("delimiter"), rc)
+	}
+	if opts, ok := folderOptions(v); ok {
+		opts.ReadOnly = rc != nil && rc.DryRun
+		p, err := folderpoll.New(folderpoll.OS{}, opts)
+		if err != nil {
+			return nil, err
+		}
+		return p.Once(context.Background()), nil
 	}
 	files, err := expand(path)
 	if err != nil {

@@ -42,6 +42,7 @@ func init() {
 				{Name: "stable", Type: cty.String, Default: cty.StringVal("size"), OneOf: []string{"size", "marker"}, Doc: "A file is taken when its size is unchanged across two polls, or when a done-marker exists.", Example: `"marker"`},
 				{Name: "every", Type: cty.String, Default: cty.StringVal("1m"), Check: engine.CheckDuration, Doc: "Poll interval.", Example: `"5m"`},
 			}},
+			Open: openSource,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Uploads one file per record (or batch) under a temporary name, then renames it atomically.",
@@ -56,6 +57,7 @@ func init() {
 			Operation: func(v *engine.Values) string {
 				return "upload " + v.String("dir") + "/(" + v.Attrs["filename"].Expr.Source + ")"
 			},
+			Open: openTarget,
 		},
 	})
 }
