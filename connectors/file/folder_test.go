@@ -145,36 +145,6 @@ func TestFolderErrorDir(t *testing.T) {
 	}
 }
 
-func TestFolderSkipsGrowingFile(t *testing.T) {
-	inbox := t.TempDir()
-	grow := filepath.Join(inbox, "grow.ndjson")
-	put(t, grow, "{\"n\":1}\n", 0)
-	put(t, filepath.Join(inbox, "fresh.ndjson"), "{\"n\":2}\n", 0) // just written, then left alone
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f, _ := os.OpenFile(grow, os.O_WRONLY|os.O_APPEND, 0)
-		defer f.Close()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-				f.WriteString("{\"n\":1}\n")
-			}
-		}
-	}()
-	plan, _ := folderFlow(t, inbox, `archive_dir = "`+filepath.Join(inbox, "archive")+`"`)
-	sum, _ := run(t, plan)
-	close(stop)
-	<-done
-	if sum.Records != 1 {
-		t.Fatalf("summary %+v", sum)
-	}
-	wantFiles(t, inbox, "archive/.flowctl.sha256", "archive/fresh.ndjson", "grow.ndjson")
-}
-
 // TestPlainPathsUnchanged: a file or a glob without archive_dir/error_dir
 // is read as before and stays where it is.
 func TestPlainPathsUnchanged(t *testing.T) {

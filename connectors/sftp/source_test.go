@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,13 +165,26 @@ func TestSourceArchivesAfterAllAcks(t *testing.T) {
 }
 
 func TestSourceTakesOnlyStableFiles(t *testing.T) {
-	s := sftptest.New(t, sftptest.Options{})
+	// The file grows every time the directory is listed, so it is still
+	// being written between the two listings of the poll — deterministically.
+	var growing atomic.Bool
+	growing.Store(true)
+	var s *sftptest.Server
+	s = sftptest.New(t, sftptest.Options{Fail: func(method, p string) error {
+		if method == "List" && p == "/out" && growing.Load() {
+			f, err := os.OpenFile(s.Path("/out/growing.ndjson"), os.O_WRONLY|os.O_APPEND, 0)
+			if err == nil {
+				f.WriteString("{\"n\":1}\n")
+				f.Close()
+			}
+		}
+		return nil
+	}})
 	put(t, s, "/out/growing.ndjson", "{\"n\":1}\n", 0)
 	put(t, s, "/out/done.ndjson", "{\"n\":2}\n", 0)
-	stop := s.Grow("/out/growing.ndjson", []byte("{\"n\":1}\n"), 25*time.Millisecond)
 	plan, out := sourceFlow(t, s, "")
 	sum, _ := run(t, plan)
-	stop()
+	growing.Store(false)
 	if sum.Records != 1 {
 		t.Fatalf("took %d records, want done.ndjson's only", sum.Records)
 	}

@@ -129,34 +129,37 @@ func TestArchiveAfterAllAcks(t *testing.T) {
 	}
 }
 
+// growingFS appends to one file after every listing of the directory, so
+// the file is still growing between the two listings of a one-shot poll —
+// deterministically, whatever the machine's load.
+type growingFS struct {
+	folderpoll.OS
+	dir, file string
+}
+
+func (g growingFS) List(dir string) ([]folderpoll.FileInfo, error) {
+	infos, err := g.OS.List(dir)
+	if dir == g.dir {
+		f, ferr := os.OpenFile(g.file, os.O_APPEND|os.O_WRONLY, 0)
+		if ferr == nil {
+			f.WriteString("{\"n\":1}\n")
+			f.Close()
+		}
+	}
+	return infos, err
+}
+
 func TestGrowingFileNotTaken(t *testing.T) {
 	dir, opts := setup(t)
-	opts.Settle = 300 * time.Millisecond
 	grow := filepath.Join(dir, "growing.ndjson")
 	write(t, grow, "{\"n\":1}\n", 0)
 	write(t, filepath.Join(dir, "done.ndjson"), "{\"n\":2}\n", 0)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f, _ := os.OpenFile(grow, os.O_APPEND|os.O_WRONLY, 0)
-		defer f.Close()
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				f.WriteString("{\"n\":1}\n")
-			}
-		}
-	}()
-	p := newPoller(t, opts)
+	p, err := folderpoll.New(growingFS{dir: dir, file: grow}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := p.Once(context.Background())
 	msgs := drain(t, r)
-	close(stop)
-	<-done
 	ackAll(t, msgs)
 	r.Close()
 	if len(msgs) != 1 || msgs[0].Source != filepath.Join(dir, "done.ndjson") {

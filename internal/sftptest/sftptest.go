@@ -197,33 +197,6 @@ func (s *Server) Ops() []Op {
 	return append([]Op(nil), s.ops...)
 }
 
-// Grow appends chunk to a server file every interval until the returned
-// stop function is called: a file still being uploaded.
-func (s *Server) Grow(name string, chunk []byte, every time.Duration) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				f, err := os.OpenFile(s.Path(name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-				if err != nil {
-					return
-				}
-				f.Write(chunk)
-				f.Close()
-			}
-		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done); <-finished }) }
-}
-
 // Close stops the server and drops every connection.
 func (s *Server) Close() {
 	s.mu.Lock()

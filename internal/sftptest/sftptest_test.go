@@ -97,14 +97,3 @@ func TestKeyAuthAndFailures(t *testing.T) {
 		t.Fatal("password accepted")
 	}
 }
-
-func TestGrow(t *testing.T) {
-	s := sftptest.New(t, sftptest.Options{})
-	stop := s.Grow("/g", []byte("abc"), 5*time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
-	stop()
-	info, err := os.Stat(s.Path("/g"))
-	if err != nil || info.Size() == 0 || info.Size()%3 != 0 {
-		t.Fatalf("grown: %v %v", info, err)
-	}
-}
