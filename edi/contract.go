@@ -1,5 +1,7 @@
 package edi
 
+import "fmt"
+
 // This file fixes the types every part of the package shares, so the parts
 // can be built side by side. Behaviour lives in the owning files.
 
@@ -50,6 +52,22 @@ func (s Severity) String() string {
 		return "warning"
 	}
 	return "error"
+}
+
+// MarshalText makes Issue JSON say "error"/"warning".
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "error" or "warning".
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "warning":
+		*s = SeverityWarning
+	case "error":
+		*s = SeverityError
+	default:
+		return fmt.Errorf("edi: unknown severity %q", b)
+	}
+	return nil
 }
 
 // Issue is one validation finding. Every issue names where it is: the
