@@ -95,38 +95,83 @@ func buildReport(doc *Document, issues []Issue, opts ReportOptions) *Report {
 	for _, ic := range doc.Interchanges {
 		rep.Interchanges++
 		f := icFormat(ic, doc.Format)
-		check := func(g *Group, t *Transaction) {
-			rep.Transactions++
-			if opts.SkipStructure || t.Header == nil {
-				return
-			}
-			version := TransactionVersion(ic, g, t)
-			partner := opts.Partner
-			if opts.VersionGuides && version != "" {
-				if sd, ok := defs.LookupPartner(version, f, version, t.SetID()); ok && sd.Partner == version {
-					partner = version
-				}
-			}
-			_, is := defs.Validate(t, f, version, StructureOptions{
-				Partner:            partner,
-				Tolerant:           !opts.Strict,
-				InterchangeControl: ic.Control(),
-				GroupControl:       g.Control(),
-			})
-			issues = append(issues, is...)
-		}
 		for _, t := range ic.Messages {
-			check(nil, t)
+			rep.Transactions++
+			issues = append(issues, validateTransaction(defs, opts, f, ic, nil, t)...)
 		}
 		for _, g := range ic.Groups {
 			if g.Header != nil {
 				rep.Groups++
 			}
 			for _, t := range g.Transactions {
-				check(g, t)
+				rep.Transactions++
+				issues = append(issues, validateTransaction(defs, opts, f, ic, g, t)...)
 			}
 		}
 	}
+	finishReport(rep, issues)
+	return rep
+}
+
+// validateTransaction checks one set or message against its definition.
+func validateTransaction(defs *Definitions, opts ReportOptions, f Format, ic *Interchange, g *Group, t *Transaction) []Issue {
+	if opts.SkipStructure || t.Header == nil {
+		return nil
+	}
+	version := TransactionVersion(ic, g, t)
+	partner := opts.Partner
+	if opts.VersionGuides && version != "" {
+		if sd, ok := defs.LookupPartner(version, f, version, t.SetID()); ok && sd.Partner == version {
+			partner = version
+		}
+	}
+	_, is := defs.Validate(t, f, version, StructureOptions{
+		Partner:            partner,
+		Tolerant:           !opts.Strict,
+		InterchangeControl: ic.Control(),
+		GroupControl:       g.Control(),
+	})
+	return is
+}
+
+// ValidateStream checks r like Validate but keeps only the current
+// transaction in memory (Walk), so a file of any size is validated in
+// bounded memory. The report has no Document.
+func ValidateStream(r io.Reader, opts ReportOptions) (*Report, error) {
+	defs := opts.Definitions
+	if defs == nil && !opts.SkipStructure {
+		defs = Builtin()
+	}
+	rep := &Report{Strict: opts.Strict}
+	var issues []Issue
+	envIssues, err := Walk(r, ParseOptions{Reader: opts.Reader, Strict: opts.Strict}, func(ev Event) error {
+		rep.Format = ev.Format
+		switch ev.Kind {
+		case EventInterchangeStart:
+			rep.Interchanges++
+		case EventGroupStart:
+			if ev.Group != nil && ev.Group.Header != nil {
+				rep.Groups++
+			}
+		case EventTransaction:
+			rep.Transactions++
+			issues = append(issues, validateTransaction(defs, opts, icFormat(ev.Interchange, ev.Format), ev.Interchange, ev.Group, ev.Transaction)...)
+		}
+		return nil
+	})
+	if err != nil {
+		var se *SyntaxError
+		if !errors.As(err, &se) || rep.Interchanges == 0 {
+			return nil, err
+		}
+		issues = append(issues, Issue{Severity: SeverityError, Code: se.Code, Message: se.Msg, Offset: se.Offset})
+	}
+	finishReport(rep, append(envIssues, issues...))
+	return rep, nil
+}
+
+// finishReport sorts issues into input order and counts them.
+func finishReport(rep *Report, issues []Issue) {
 	// Input order: by byte offset, then segment position (documents built
 	// in memory have no offsets).
 	sort.SliceStable(issues, func(i, j int) bool {
@@ -145,7 +190,6 @@ func buildReport(doc *Document, issues []Issue, opts ReportOptions) *Report {
 		}
 	}
 	rep.Valid = rep.Errors == 0
-	return rep
 }
 
 // TransactionVersion returns the version a transaction is validated

@@ -234,7 +234,12 @@ func readEDI(c *cli.Context, name, path string, opts edi.ReportOptions) (*edi.Re
 		return nil, exitf(ExitUsage, "edi %s: %v", name, err)
 	}
 	defer done()
-	rep, err := edi.Validate(r, opts)
+	validate := edi.Validate
+	if name == "validate" {
+		// validate needs no tree: stream it, so any file size fits in memory.
+		validate = edi.ValidateStream
+	}
+	rep, err := validate(r, opts)
 	if err != nil {
 		var se *edi.SyntaxError
 		if errors.As(err, &se) {
