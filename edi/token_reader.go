@@ -568,7 +568,11 @@ func (r *Reader) nextFast() *Segment {
 					}
 				}
 				mE &^= esc
-				mT &^= esc
+				if !nl {
+					// In newline mode a line break always ends the
+					// segment, as in search.
+					mT &^= esc
+				}
 			}
 		}
 		if mT != 0 {

@@ -382,9 +382,19 @@ func TestTokenEDIFACTDelimiters(t *testing.T) {
 		},
 		{
 			name: "newline terminated",
-			in:   "UNB+UNOA:1+S:14+R:14+180525:2030+2216\nUNH+1+IFCSUM:D:01B:UN:EAN003\nBGM+610+1000505549+9\nUNT+3+1\nUNZ+1+2216\n",
+			in:   "UNB+UNOA:1+S:14+R:14+180525:2030+2216\nUNH+1+IFCSUM:D:01B:UN:EAN003\nBGM+610+1000505549+9\nFTX+AAA+++WHY?\r\nFTX+AAA+++A?+B\nUNT+3+1\nUNZ+1+2216\n",
 			want: Delimiters{Segment: '\n', Element: '+', Component: ':', Release: '?', Decimal: '.'},
-			tags: "UNB UNH BGM UNT UNZ",
+			tags: "UNB UNH BGM FTX FTX UNT UNZ",
+			check: func(t *testing.T, r tokResult) {
+				// A line break ends the segment even after a release
+				// character.
+				if got := string(r.seg("FTX", 0).Elements[3]); got != "WHY?" {
+					t.Errorf("FTX04 = %q", got)
+				}
+				if got := r.seg("FTX", 1).Value(4); got != "A+B" {
+					t.Errorf("second FTX04 = %q", got)
+				}
+			},
 		},
 		{
 			name: "newline inside segment kept",
