@@ -36,7 +36,9 @@ func TestDevOdoo(t *testing.T) {
 	app := NewApp(strings.NewReader(""), &out, &errw)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.RunContext(ctx, []string{"flowctl", "dev", "odoo", "--listen", "127.0.0.1:0", "--seed", "--version", "18"}) }()
+	go func() {
+		done <- app.RunContext(ctx, []string{"flowctl", "dev", "odoo", "--listen", "127.0.0.1:0", "--seed", "--version", "18"})
+	}()
 	urlRE := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+)`)
 	var url string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
