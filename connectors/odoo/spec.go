@@ -25,7 +25,7 @@ func init() {
 			return nil
 		}},
 		Source: &engine.SourceSpec{
-			Doc: "Polls a model with a domain, newest changes first by a write_date (or id) cursor.",
+			Doc: "Polls a model with a domain, oldest changes first, by a write_date (or id) cursor.",
 			Spec: engine.Spec{Fields: []engine.Field{
 				{Name: "model", Type: cty.String, Required: true, Doc: "Model name.", Example: `"sale.order"`},
 				{Name: "domain", Type: cty.DynamicPseudoType, Doc: "Search domain as in Odoo: a list of [field, operator, value] and \"&\", \"|\", \"!\".", Example: `[["state", "=", "sale"]]`},
@@ -33,7 +33,7 @@ func init() {
 				{Name: "cursor", Type: cty.String, Default: cty.StringVal("write_date"), OneOf: []string{"write_date", "id"}, Doc: "Field that marks progress.", Example: `"id"`},
 				{Name: "page_size", Type: cty.Number, Default: cty.NumberIntVal(200), Check: engine.CheckPositive, Doc: "Records per search_read call.", Example: `500`},
 				{Name: "every", Type: cty.String, Default: cty.StringVal("1m"), Check: engine.CheckDuration, Doc: "Poll interval under serve.", Example: `"30s"`},
-			}},
+			}, Check: checkSource},
 			RecordType: func(v *engine.Values) *dsl.Type {
 				fields := v.Cty("fields")
 				if fields == cty.NilVal || fields.IsNull() || !fields.IsWhollyKnown() {
@@ -49,6 +49,7 @@ func init() {
 				}
 				return t
 			},
+			Open: openSource,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Creates, updates, upserts or calls methods on records.",
@@ -63,8 +64,12 @@ func init() {
 			}, Check: func(v *engine.Values) []string {
 				switch v.String("operation") {
 				case "upsert":
-					if !v.Has("unique_field") && !v.Has("external_id") {
-						return []string{"operation = \"upsert\" needs unique_field or external_id to find an existing record"}
+					// Without either, the idempotency key names the external id.
+					if !v.Has("unique_field") && !v.Has("external_id") && !v.Has("idempotency_key") {
+						return []string{"operation = \"upsert\" needs unique_field, external_id or idempotency_key (the external id's name) to find an existing record"}
+					}
+					if v.Has("unique_field") && v.Has("external_id") {
+						return []string{"set either unique_field or external_id: an upsert finds the existing record by one of them"}
 					}
 				case "call":
 					if !v.Has("method") || !v.Has("record_id") {
@@ -84,7 +89,7 @@ func init() {
 				model := v.String("model")
 				switch v.String("operation") {
 				case "upsert":
-					if v.Has("external_id") {
+					if v.Has("external_id") || !v.Has("unique_field") {
 						return "upsert " + model + " by external id"
 					}
 					return "upsert " + model + " by " + v.String("unique_field")
@@ -93,6 +98,7 @@ func init() {
 				}
 				return v.String("operation") + " " + model
 			},
+			Open: openTarget,
 		},
 	})
 }

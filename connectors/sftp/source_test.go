@@ -354,3 +354,37 @@ func TestSourceWatch(t *testing.T) {
 		t.Fatal("a message after cancel")
 	}
 }
+
+// TestSourceConnectionDroppedMidDownload: the server drops the connection
+// while a file is being read; the run fails, the file stays where it was
+// (nothing archived, nothing deleted), and the next run takes it whole.
+func TestSourceConnectionDroppedMidDownload(t *testing.T) {
+	var drop atomic.Bool
+	drop.Store(true)
+	var s *sftptest.Server
+	s = sftptest.New(t, sftptest.Options{Fail: func(method, p string) error {
+		if (method == "Get" || method == "Open") && strings.HasSuffix(p, "big.ndjson") && drop.CompareAndSwap(true, false) {
+			go s.DropConnections()
+			time.Sleep(50 * time.Millisecond) // let the drop land while the read is in flight
+		}
+		return nil
+	}})
+	var b strings.Builder
+	for i := 1; i <= 20000; i++ {
+		fmt.Fprintf(&b, "{\"n\":%d}\n", i)
+	}
+	put(t, s, "/out/big.ndjson", b.String(), time.Hour)
+	plan, _ := sourceFlow(t, s, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := engine.Run(ctx, plan, plan.Flows[0], engine.RunOptions{Workers: 2})
+	if err == nil {
+		t.Fatal("a run whose download was cut off succeeded")
+	}
+	wantFiles(t, s, "/out/big.ndjson")
+	sum, _ := run(t, plan)
+	if sum.Records != 20000 || sum.Delivered != 20000 {
+		t.Fatalf("second run: %+v", sum)
+	}
+	wantFiles(t, s, "/out/archive/.flowctl.sha256", "/out/archive/big.ndjson")
+}
