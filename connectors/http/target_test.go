@@ -256,29 +256,6 @@ func TestTargetDryRunContactsNothing(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"3", 3 * time.Second},
-		{" 120 ", 2 * time.Minute},
-		{"0", 0},
-		{"-5", 0},
-		{"soon", 0},
-		{"Mon, 30 Nov 2026 10:00:30 GMT", 30 * time.Second},
-		{"Mon, 30 Nov 2026 09:59:00 GMT", 0},
-		{"99999999", 24 * time.Hour},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestExcerpt(t *testing.T) {
 	if got := excerpt([]byte("  {\"error\":\n\t\"bad\"}\n")); got != `{"error": "bad"}` {
 		t.Errorf("excerpt = %q", got)

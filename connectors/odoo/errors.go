@@ -144,7 +144,7 @@ func (c *client) statusError(what string, resp *http.Response, body []byte) erro
 	switch code := resp.StatusCode; {
 	case code == http.StatusRequestTimeout, code == http.StatusTooEarly, code == http.StatusTooManyRequests, code >= 500:
 		ce.Retryable = true
-		ce.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		ce.RetryAfter = engine.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return ce
 }
@@ -197,27 +197,3 @@ func oneLine(s string, n int) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-// parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
-// date. Missing, malformed or past values give 0.
-func parseRetryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		if n > int64(24*time.Hour/time.Second) {
-			n = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
-		}
-	}
-	return 0
-}
