@@ -190,6 +190,8 @@ func (s *Server) defineModels() {
 			"sale", "Sales Order", "cancel", "Cancelled").ro().defaultTo("draft"),
 		fo2m("order_line", "Order Lines", "sale.order.line", "order_id"),
 		fm2o("carrier_id", "Delivery Method", "delivery.carrier"),
+		// From the delivery module (stock_delivery in 17+): logistics flows read it.
+		ffloat("shipping_weight", "Shipping Weight"),
 		ftext("note", "Terms and conditions"),
 		fo2m("picking_ids", "Transfers", "stock.picking", "sale_id"),
 	)
