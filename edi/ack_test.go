@@ -520,21 +520,21 @@ func ackEverything(t *testing.T, data []byte) {
 // TestAckCorpus acknowledges every file of the EDI corpus in every way.
 func TestAckCorpus(t *testing.T) {
 	var files []string
-	filepath.WalkDir(confCorpus, func(p string, d os.DirEntry, err error) error {
+	filepath.WalkDir(corpusDir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".md") && !strings.HasSuffix(p, ".tsv") {
 			files = append(files, p)
 		}
 		return nil
 	})
 	if len(files) == 0 {
-		t.Skip("EDI corpus not found at " + confCorpus)
+		t.Skip("EDI corpus not found at " + corpusDir)
 	}
 	for _, p := range files {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(strings.TrimPrefix(p, confCorpus+"/"), func(t *testing.T) { ackEverything(t, data) })
+		t.Run(strings.TrimPrefix(p, corpusDir+"/"), func(t *testing.T) { ackEverything(t, data) })
 	}
 }
 

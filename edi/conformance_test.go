@@ -24,7 +24,6 @@ package edi
 // go test -run TestConformance -v prints one line per file.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -39,8 +38,6 @@ import (
 	"sync"
 	"testing"
 )
-
-const confCorpus = "../../shared/corpus/edi"
 
 type confCase struct {
 	file   string
@@ -213,31 +210,6 @@ var conformance = []confCase{
 
 // --- the test ----------------------------------------------------------------
 
-func confReadManifest(t *testing.T) [][4]string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(confCorpus, "manifest.tsv"))
-	if err != nil {
-		t.Skipf("EDI corpus not found (%v): the conformance table needs ../../shared/corpus/edi", err)
-	}
-	defer f.Close()
-	var rows [][4]string
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		if n == 1 || strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) < 4 {
-			t.Fatalf("manifest.tsv line %d: want 4 columns: %q", n, sc.Text())
-		}
-		rows = append(rows, [4]string{p[0], p[1], p[2], p[3]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
 var (
 	confGuidesOnce sync.Once
 	confGuidesDefs *Definitions
@@ -261,7 +233,7 @@ func confGuides(t *testing.T) *Definitions {
 // error.
 func confValidate(t *testing.T, c *confCase, strict bool) (rep *Report, err error) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(confCorpus, c.file))
+	f, err := os.Open(filepath.Join(corpusDir, c.file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +291,7 @@ func firstErrors(rep *Report, n int) string {
 }
 
 func TestConformance(t *testing.T) {
-	rows := confReadManifest(t)
+	rows := readManifest(t)
 	byFile := map[string]*confCase{}
 	for i := range conformance {
 		c := &conformance[i]
@@ -330,14 +302,14 @@ func TestConformance(t *testing.T) {
 	}
 	inManifest := map[string]bool{}
 	for _, r := range rows {
-		inManifest[r[0]] = true
-		c := byFile[r[0]]
+		inManifest[r.File] = true
+		c := byFile[r.File]
 		if c == nil {
-			t.Errorf("manifest file %s (%s) has no entry in the conformance table", r[0], r[3])
+			t.Errorf("manifest file %s (%s) has no entry in the conformance table", r.File, r.Status)
 			continue
 		}
-		if c.status != r[3] {
-			t.Errorf("%s: table says %s, manifest says %s", r[0], c.status, r[3])
+		if c.status != r.Status {
+			t.Errorf("%s: table says %s, manifest says %s", r.File, c.status, r.Status)
 		}
 	}
 	for _, c := range conformance {
@@ -498,7 +470,7 @@ func confAckRoundTrip(t *testing.T, rep *Report) string {
 
 func confParse(t *testing.T, file string) *Document {
 	t.Helper()
-	f, err := os.Open(filepath.Join(confCorpus, file))
+	f, err := os.Open(filepath.Join(corpusDir, file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +510,7 @@ func segmentValues(s *Segment) []string {
 // set.
 func omniSnapshot(snapshot, input string) func(t *testing.T) string {
 	return func(t *testing.T) string {
-		b, err := os.ReadFile(filepath.Join(confCorpus, snapshot))
+		b, err := os.ReadFile(filepath.Join(corpusDir, snapshot))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -590,7 +562,7 @@ func omniSnapshot(snapshot, input string) func(t *testing.T) string {
 // read from its input.
 func omniSchema(schema, input string) func(t *testing.T) string {
 	return func(t *testing.T) string {
-		b, err := os.ReadFile(filepath.Join(confCorpus, schema))
+		b, err := os.ReadFile(filepath.Join(corpusDir, schema))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -686,7 +658,7 @@ func omniSchema(schema, input string) func(t *testing.T) string {
 // segments (ST and SE excluded), in order, with the same element values.
 func ediEngineJSON(golden, input string) func(t *testing.T) string {
 	return func(t *testing.T) string {
-		b, err := os.ReadFile(filepath.Join(confCorpus, golden))
+		b, err := os.ReadFile(filepath.Join(corpusDir, golden))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -786,7 +758,7 @@ func ediEngineJSON(golden, input string) func(t *testing.T) string {
 // out empty and some service values).
 func smooksXML(golden string, inputs ...string) func(t *testing.T) string {
 	return func(t *testing.T) string {
-		f, err := os.Open(filepath.Join(confCorpus, golden))
+		f, err := os.Open(filepath.Join(corpusDir, golden))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package edi
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -11,31 +10,7 @@ import (
 	"testing"
 )
 
-// defsCorpusDir is the shared conformance corpus (see its SOURCES.md).
-const defsCorpusDir = "../../shared/corpus/edi"
-
-type defsCorpusEntry struct {
-	file, format, set, status string
-}
-
-func defsReadManifest(t testing.TB) []defsCorpusEntry {
-	t.Helper()
-	f, err := os.Open(filepath.Join(defsCorpusDir, "manifest.tsv"))
-	if err != nil {
-		t.Skipf("corpus not available (%v)", err)
-	}
-	defer f.Close()
-	var out []defsCorpusEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) < 4 || cols[0] == "file" {
-			continue
-		}
-		out = append(out, defsCorpusEntry{cols[0], cols[1], cols[2], cols[3]})
-	}
-	return out
-}
+// corpusDir is the shared conformance corpus (see its SOURCES.md).
 
 // defsValidateDocument validates every transaction of doc with defs.
 func defsValidateDocument(defs *Definitions, doc *Document) (covered int, issues []Issue) {
@@ -91,16 +66,16 @@ func defsIssueKey(is Issue) string {
 }
 
 func TestCorpusValidation(t *testing.T) {
-	entries := defsReadManifest(t)
+	entries := readManifest(t)
 	defs := Builtin()
 	var report []string
 	for _, e := range entries {
-		if e.status == "golden" {
+		if e.Status == "golden" {
 			continue
 		}
 		e := e
-		t.Run(strings.ReplaceAll(e.file, "/", "_"), func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(defsCorpusDir, e.file))
+		t.Run(strings.ReplaceAll(e.File, "/", "_"), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(corpusDir, e.File))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +85,7 @@ func TestCorpusValidation(t *testing.T) {
 			}
 			covered, issues := defsValidateDocument(defs, doc)
 			if covered == 0 {
-				t.Skipf("set %s not covered", e.set)
+				t.Skipf("set %s not covered", e.Set)
 			}
 			var errs []string
 			for _, is := range issues {
@@ -119,10 +94,10 @@ func TestCorpusValidation(t *testing.T) {
 				}
 			}
 			sort.Strings(errs)
-			report = append(report, fmt.Sprintf("%-70s %-20s %d sets, %d issues, errors %v", e.file, e.status, covered, len(issues), errs))
-			switch e.status {
+			report = append(report, fmt.Sprintf("%-70s %-20s %d sets, %d issues, errors %v", e.File, e.Status, covered, len(issues), errs))
+			switch e.Status {
 			case "valid":
-				want := defsKnownViolations[e.file]
+				want := defsKnownViolations[e.File]
 				if strings.Join(errs, " ") != strings.Join(want, " ") {
 					for _, is := range issues {
 						t.Logf("%s", defsDescribeIssue(is))

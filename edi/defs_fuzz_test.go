@@ -19,7 +19,7 @@ func FuzzValidate(f *testing.F) {
 		"edifact/staedi/EDIFACT/invoic_d97b.edi",
 		"edifact/edifact-types/d00b_iftsta.edi",
 	} {
-		if b, err := os.ReadFile(filepath.Join(defsCorpusDir, name)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(corpusDir, name)); err == nil {
 			f.Add(b)
 		}
 	}

@@ -1,7 +1,6 @@
 package edi
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -12,36 +11,7 @@ import (
 	"testing"
 )
 
-// envCorpusDir is the shared conformance corpus, relative to the package.
-const envCorpusDir = "../../shared/corpus/edi"
-
-// envCorpusEntry is one line of the corpus manifest.
-type envCorpusEntry struct {
-	File, Format, Set, Status string
-}
-
-// envCorpus reads the manifest; the test is skipped without the corpus.
-func envCorpus(t *testing.T) []envCorpusEntry {
-	t.Helper()
-	f, err := os.Open(filepath.Join(envCorpusDir, "manifest.tsv"))
-	if err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	defer f.Close()
-	var out []envCorpusEntry
-	sc := bufio.NewScanner(f)
-	for first := true; sc.Scan(); first = false {
-		cols := strings.Split(sc.Text(), "\t")
-		if first || len(cols) < 4 {
-			continue
-		}
-		out = append(out, envCorpusEntry{cols[0], cols[1], cols[2], cols[3]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+// corpusDir is the shared conformance corpus, relative to the package.
 
 // envCodes returns the issue codes, sorted, "code" or "code×n".
 func envCodes(issues []Issue) []string {
@@ -281,14 +251,14 @@ var envValidPerSource = map[string][]string{
 // tolerant mode and errors in strict mode; every file's findings are kept
 // in testdata/envelope/corpus.golden.
 func TestEnvelopeCorpus(t *testing.T) {
-	entries := envCorpus(t)
+	entries := readManifest(t)
 	var table bytes.Buffer
 	seen := map[string]bool{}
 	for _, e := range entries {
 		if e.Status == "golden" {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(envCorpusDir, e.File))
+		b, err := os.ReadFile(filepath.Join(corpusDir, e.File))
 		if err != nil {
 			t.Errorf("%s: %v", e.File, err)
 			continue

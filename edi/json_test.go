@@ -68,13 +68,13 @@ func jsonSameTree(t *testing.T, a, b *Document) {
 // repetitions) after parse → JSON → unmarshal → render → parse.
 func TestJSONRoundTripCorpus(t *testing.T) {
 	n := 0
-	for _, e := range envCorpus(t) {
+	for _, e := range readManifest(t) {
 		if e.Status != "valid" && e.Status != "valid-per-source" {
 			continue
 		}
 		n++
 		t.Run(e.File, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(envCorpusDir, e.File))
+			b, err := os.ReadFile(filepath.Join(corpusDir, e.File))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,12 +98,12 @@ func TestJSONRoundTripCorpus(t *testing.T) {
 // TestJSONRoundTripOtherCorpus: edge and invalid files also survive the
 // JSON form; only ISA padding (Render pads to fixed width) may differ.
 func TestJSONRoundTripOtherCorpus(t *testing.T) {
-	for _, e := range envCorpus(t) {
+	for _, e := range readManifest(t) {
 		if e.Status != "edge" && e.Status != "invalid-intentional" {
 			continue
 		}
 		t.Run(e.File, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(envCorpusDir, e.File))
+			b, err := os.ReadFile(filepath.Join(corpusDir, e.File))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@ package edi
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,29 +13,11 @@ import (
 	"testing"
 )
 
-// The golden files of these tests are rewritten with
-//
-//	go test ./edi -run 'TestModel|TestEnvelope|TestWriter' -update
-//
-// The -update flag is registered here unless another test file of the
-// package already did (init runs after every package-level variable).
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-// modelUpdating reports whether -update was given.
-func modelUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 // modelGolden compares got with the golden file path (rewriting it with
 // -update).
 func modelGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if modelUpdating() {
+	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -1,10 +1,8 @@
 package edi
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,48 +12,6 @@ import (
 	"testing"
 	"testing/iotest"
 )
-
-// The golden files under testdata/token are rewritten with
-//
-//	go test ./edi -run 'TestTokenCorpus|TestTokenGolden' -update
-//
-// -update is registered here unless another test file already did.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func tokUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-const tokCorpusDir = "../../shared/corpus/edi"
-
-type tokCorpusEntry struct{ file, format, set, status string }
-
-func tokReadManifest(t *testing.T) []tokCorpusEntry {
-	t.Helper()
-	f, err := os.Open(filepath.Join(tokCorpusDir, "manifest.tsv"))
-	if err != nil {
-		t.Skipf("corpus not available: %v", err)
-	}
-	defer f.Close()
-	var out []tokCorpusEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) < 4 || p[0] == "file" {
-			continue
-		}
-		out = append(out, tokCorpusEntry{p[0], p[1], p[2], p[3]})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // tokDump renders the segments of src, one per line, with a comment
 // line whenever the delimiters change, and the final error.
@@ -106,7 +62,7 @@ func tokFmtDelims(d Delimiters) string {
 
 func tokCheckGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if tokUpdating() {
+	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -147,19 +103,19 @@ func tokFirstDiff(want, got string) string {
 // returns one byte at a time, and match its golden dump. The other files
 // (invalid-intentional, golden, ...) must not panic.
 func TestTokenCorpus(t *testing.T) {
-	entries := tokReadManifest(t)
+	entries := readManifest(t)
 	checked := 0
 	for _, e := range entries {
-		if e.format != "x12" && e.format != "edifact" {
+		if e.Format != "x12" && e.Format != "edifact" {
 			continue
 		}
-		mustPass := e.status == "valid" || e.status == "valid-per-source" || e.status == "edge"
-		data, err := os.ReadFile(filepath.Join(tokCorpusDir, e.file))
+		mustPass := e.Status == "valid" || e.Status == "valid-per-source" || e.Status == "edge"
+		data, err := os.ReadFile(filepath.Join(corpusDir, e.File))
 		if err != nil {
-			t.Errorf("%s: %v", e.file, err)
+			t.Errorf("%s: %v", e.File, err)
 			continue
 		}
-		t.Run(e.file, func(t *testing.T) {
+		t.Run(e.File, func(t *testing.T) {
 			got, err := tokDump(bytes.NewReader(data), ReaderOptions{}, false)
 			slow, _ := tokDump(bytes.NewReader(data), ReaderOptions{}, true)
 			one, _ := tokDump(iotest.OneByteReader(bytes.NewReader(data)), ReaderOptions{}, false)
@@ -167,18 +123,18 @@ func TestTokenCorpus(t *testing.T) {
 				t.Errorf("fast, general and one-byte tokenizations differ:\nfast/general %s\nfast/one-byte %s", tokFirstDiff(got, slow), tokFirstDiff(got, one))
 			}
 			if !mustPass {
-				t.Logf("%s (%s): %s", e.file, e.status, tokLastLine(got))
+				t.Logf("%s (%s): %s", e.File, e.Status, tokLastLine(got))
 				return
 			}
 			checked++
 			if err != nil {
-				t.Fatalf("%s (%s): %v", e.file, e.status, err)
+				t.Fatalf("%s (%s): %v", e.File, e.Status, err)
 			}
-			wantFormat := "format=" + e.format
+			wantFormat := "format=" + e.Format
 			if !strings.HasSuffix(got, wantFormat+"\n") {
 				t.Errorf("format: %s, want %s", tokLastLine(got), wantFormat)
 			}
-			tokCheckGolden(t, filepath.Join("testdata", "token", "corpus", strings.ReplaceAll(e.file, "/", "__")+".tokens"), got)
+			tokCheckGolden(t, filepath.Join("testdata", "token", "corpus", strings.ReplaceAll(e.File, "/", "__")+".tokens"), got)
 		})
 	}
 	t.Logf("%d corpus files tokenized to EOF", checked)

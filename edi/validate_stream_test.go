@@ -18,7 +18,7 @@ import (
 func TestValidateStreamMatchesValidate(t *testing.T) {
 	var files []string
 	for _, dir := range []string{"x12", "edifact"} {
-		filepath.WalkDir(filepath.Join(confCorpus, dir), func(p string, d os.DirEntry, err error) error {
+		filepath.WalkDir(filepath.Join(corpusDir, dir), func(p string, d os.DirEntry, err error) error {
 			if err == nil && !d.IsDir() && !strings.Contains(p, ".snapshots") && !strings.HasSuffix(p, ".json") && !strings.HasSuffix(p, ".xml") {
 				files = append(files, p)
 			}
@@ -26,7 +26,7 @@ func TestValidateStreamMatchesValidate(t *testing.T) {
 		})
 	}
 	if len(files) == 0 {
-		t.Skipf("EDI corpus not found at %s", confCorpus)
+		t.Skipf("EDI corpus not found at %s", corpusDir)
 	}
 	compared := 0
 	for _, strict := range []bool{false, true} {
