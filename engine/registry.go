@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -77,6 +80,37 @@ type SourceSpec struct {
 	// Open starts reading for a one-shot run; nil when the kind only runs
 	// under serve.
 	Open func(sp *SourcePlan, rc *RunContext) (RecordReader, error)
+	// Watch starts reading continuously under serve; nil when the kind
+	// cannot be watched (see Webhook). The reader's Next blocks until a
+	// message is ready and reports the end (ok false, nil error) once ctx
+	// is done. Every message carries a Receipt: serve acknowledges it once
+	// the message is journaled (durable), and only then may the source let
+	// go of it (advance a cursor, archive a file). Serve may stop calling
+	// Next for a while (back-pressure); the reader must not lose or time
+	// out what it holds meanwhile.
+	Watch func(ctx context.Context, sp *SourcePlan, wc *WatchContext) (RecordReader, error)
+	// Webhook returns the handler of a push source and the path serve
+	// mounts it at on its listener; accept journals one message and
+	// returns once it is durable (a Retryable error means back-pressure).
+	Webhook func(sp *SourcePlan, accept func(ctx context.Context, m *Message) error) (path string, h http.Handler)
+}
+
+// WatchContext is what serve gives a watching source.
+type WatchContext struct {
+	RunContext
+	// State keeps the source's position across restarts (an Odoo cursor,
+	// an HTTP cursor); nil when there is nowhere to keep it.
+	State SourceState
+	// Logger receives the source's own notes (polls, skipped files).
+	Logger *slog.Logger
+}
+
+// SourceState persists a source's position. Save only what is journaled:
+// a position saved past a message that is not, loses it on a crash.
+type SourceState interface {
+	// Load returns the saved position, nil when none was saved.
+	Load(ctx context.Context) ([]byte, error)
+	Save(ctx context.Context, data []byte) error
 }
 
 // TargetSpec describes a connector's target side.

@@ -317,3 +317,16 @@ func (s *sink) close() error {
 	}
 	return first
 }
+
+// WriteResult is what a target reports about a write it did: the record's
+// id in the target and a digest of its response. Serve keeps it in the
+// idempotency store next to the key.
+type WriteResult struct {
+	ID     string `json:"id,omitempty"`
+	Digest string `json:"digest,omitempty"`
+}
+
+// ResultWriter is a TargetWriter that can say what it wrote.
+type ResultWriter interface {
+	WriteResult(ctx context.Context, op *Operation) (WriteResult, error)
+}

@@ -21,6 +21,12 @@ type Message struct {
 	Raw        []byte         // undecodable input, kept for the rejects file
 	Err        error          // decode error
 	ReceivedAt time.Time
+	// ID is a stable identity the source gives the message (file checksum
+	// and line, Odoo id and write_date, webhook delivery id, schedule tick),
+	// "" when it has none. Under serve it dedupes journal writes: a message
+	// read again after a crash, before its source could let go of it, is
+	// journaled once.
+	ID string
 	// Receipt, when the source sets one, is acknowledged once the message's
 	// outcome is final and kept.
 	Receipt Receipt
