@@ -70,9 +70,19 @@ func folderOptions(v *engine.Values) (folderpoll.Options, bool) {
 // (default one minute) until ctx is done. It is the entry point for a
 // long-running serve; the source must be a folder (see folderOptions).
 func OpenWatch(ctx context.Context, sp *engine.SourcePlan) (engine.RecordReader, error) {
+	return watch(ctx, sp, nil)
+}
+
+// watch is the source's SourceSpec.Watch: folderpoll's watch mode. Message
+// ids are the file's checksum and line; a Nack leaves the file in the
+// directory for a later poll.
+func watch(ctx context.Context, sp *engine.SourcePlan, wc *engine.WatchContext) (engine.RecordReader, error) {
 	opts, ok := folderOptions(sp.Values)
 	if !ok {
 		return nil, fmt.Errorf("file source %q: watching needs a directory (or a glob in one) and archive_dir or error_dir", sp.Values.String("path"))
+	}
+	if wc != nil {
+		opts.Logger = wc.Logger
 	}
 	p, err := folderpoll.New(folderpoll.OS{}, opts)
 	if err != nil {

@@ -27,7 +27,8 @@ func init() {
 				{Name: "archive_dir", Type: cty.String, Doc: "Where processed files are moved (serve).", Example: `"archive"`},
 				{Name: "error_dir", Type: cty.String, Doc: "Where files that failed are moved, with a .reason file (serve).", Example: `"error"`},
 			}},
-			Open: openSource,
+			Open:  openSource,
+			Watch: watch,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Writes records to a local file.",

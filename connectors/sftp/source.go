@@ -3,6 +3,7 @@ package sftp
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path"
 	"time"
 
@@ -47,16 +48,27 @@ func pollOptions(v *engine.Values, cfg Config) folderpoll.Options {
 }
 
 func openSource(sp *engine.SourcePlan, rc *engine.RunContext) (engine.RecordReader, error) {
-	return open(context.Background(), sp, false, rc != nil && rc.DryRun)
+	return open(context.Background(), sp, false, rc != nil && rc.DryRun, nil)
 }
 
 // OpenWatch starts the source in watch mode: it polls every `every` until
 // ctx is done. It is the entry point for a long-running serve.
 func OpenWatch(ctx context.Context, sp *engine.SourcePlan) (engine.RecordReader, error) {
-	return open(ctx, sp, true, false)
+	return open(ctx, sp, true, false, nil)
 }
 
-func open(ctx context.Context, sp *engine.SourcePlan, watch, readOnly bool) (engine.RecordReader, error) {
+// watch is the source's SourceSpec.Watch: folderpoll's watch mode over the
+// connection. Message ids are the file's checksum and line; a Nack leaves
+// the file in the directory for a later poll.
+func watch(ctx context.Context, sp *engine.SourcePlan, wc *engine.WatchContext) (engine.RecordReader, error) {
+	var log *slog.Logger
+	if wc != nil {
+		log = wc.Logger
+	}
+	return open(ctx, sp, true, false, log)
+}
+
+func open(ctx context.Context, sp *engine.SourcePlan, watch, readOnly bool, log *slog.Logger) (engine.RecordReader, error) {
 	if sp.Connection == nil {
 		return nil, fmt.Errorf("sftp source: no connection")
 	}
@@ -68,6 +80,7 @@ func open(ctx context.Context, sp *engine.SourcePlan, watch, readOnly bool) (eng
 	}
 	opts := pollOptions(sp.Values, cfg)
 	opts.ReadOnly = readOnly
+	opts.Logger = log
 	p, err := folderpoll.New(&remoteFS{s: s}, opts)
 	if err != nil {
 		s.Close()

@@ -388,3 +388,43 @@ func TestSourceConnectionDroppedMidDownload(t *testing.T) {
 	}
 	wantFiles(t, s, "/out/archive/.flowctl.sha256", "/out/archive/big.ndjson")
 }
+
+// TestSourceWatchNack: under serve (SourceSpec.Watch), messages carry the
+// file's checksum and line as ids; a refused message leaves the file in
+// the directory and a later poll offers it again with the same ids.
+func TestSourceWatchNack(t *testing.T) {
+	s := sftptest.New(t, sftptest.Options{})
+	put(t, s, "/out/a.ndjson", "{\"n\":1}\n{\"n\":2}\n", time.Hour)
+	plan, _ := sourceFlow(t, s, "")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	k, _ := engine.DefaultRegistry.Get("sftp")
+	r, err := k.Source.Watch(ctx, plan.Flows[0].Source, &engine.WatchContext{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	next := func() *engine.Message {
+		t.Helper()
+		m, ok, err := r.Next()
+		if err != nil || !ok {
+			t.Fatalf("Next: %v %v", ok, err)
+		}
+		return m
+	}
+	m1, m2 := next(), next()
+	if m1.ID == "" || m1.ID == m2.ID || !strings.HasSuffix(m2.ID, ":2") {
+		t.Fatalf("ids %q %q", m1.ID, m2.ID)
+	}
+	m1.Receipt.Ack(ctx)
+	m2.Receipt.Nack(ctx, errors.New("journal unavailable"))
+	wantFiles(t, s, "/out/a.ndjson")
+	a1, a2 := next(), next()
+	if a1.ID != m1.ID || a2.ID != m2.ID {
+		t.Fatalf("offered again as %q %q, first %q %q", a1.ID, a2.ID, m1.ID, m2.ID)
+	}
+	a1.Receipt.Ack(ctx)
+	a2.Receipt.Ack(ctx)
+	wantFiles(t, s, "/out/archive/.flowctl.sha256", "/out/archive/a.ndjson")
+	noRemovals(t, s)
+}

@@ -42,7 +42,8 @@ func init() {
 				{Name: "stable", Type: cty.String, Default: cty.StringVal("size"), OneOf: []string{"size", "marker"}, Doc: "A file is taken when its size is unchanged across two polls, or when a done-marker exists.", Example: `"marker"`},
 				{Name: "every", Type: cty.String, Default: cty.StringVal("1m"), Check: engine.CheckDuration, Doc: "Poll interval.", Example: `"5m"`},
 			}},
-			Open: openSource,
+			Open:  openSource,
+			Watch: watch,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Uploads one file per record (or batch) under a temporary name, then renames it atomically.",

@@ -25,7 +25,17 @@
 //     no decode error → ArchiveDir; any Nack or decode error → ErrorDir with
 //     <name>.reason saying why. A file whose processing was cut short (the
 //     run stopped) stays where it is and is taken again by the next poll.
+//     When watching (serve), a Nack means the message could not be kept
+//     now (not journaled), not that it failed: the file stays in Dir and a
+//     later poll takes it again, whole; decode errors still send it to
+//     ErrorDir once every message is acknowledged.
 //
+// Every message has an ID: the first 16 hex digits of its file's SHA-256,
+// a colon and its line (see MessageID); reading the same file again gives
+// the same ids, which serve uses to journal each record once.
+//
+// A file is taken by one reader at a time: while any of its messages is
+// unsettled it is in flight and later polls pass it over.
 // Nothing here deletes a file of the watched directory: the FS interface has
 // no Remove. On a name collision in the archive or error directory the file
 // gets a suffix: <stem>-<first 12 hex digits of its SHA-256><ext>, then a

@@ -2,6 +2,8 @@ package folderpoll_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -398,4 +400,23 @@ func TestReadOnly(t *testing.T) {
 		t.Fatalf("%d messages", len(msgs))
 	}
 	wantTree(t, dir, "a.ndjson", "b.ndjson")
+}
+
+// TestMessageIDs: a message's id is its file's checksum (16 hex digits)
+// and its line, whatever the file's name.
+func TestMessageIDs(t *testing.T) {
+	dir, opts := setup(t)
+	opts.TrustModTime = true
+	opts.ReadOnly = true
+	content := "{\"n\":1}\n{\"n\":2}\n"
+	write(t, filepath.Join(dir, "a.ndjson"), content, time.Hour)
+	sum := sha256.Sum256([]byte(content))
+	want := hex.EncodeToString(sum[:])[:16]
+	msgs := drain(t, newPoller(t, opts).Once(context.Background()))
+	if len(msgs) != 2 || msgs[0].ID != want+":1" || msgs[1].ID != want+":2" {
+		t.Fatalf("ids: %v", msgs)
+	}
+	if got := folderpoll.MessageID(hex.EncodeToString(sum[:]), 7); got != want+":7" {
+		t.Fatalf("MessageID: %s", got)
+	}
 }

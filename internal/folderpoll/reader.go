@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,7 +165,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // archived at once.
 func (r *reader) take(fi FileInfo) error {
 	p := r.p
-	f := &file{p: p, info: fi, path: path.Join(p.opts.Dir, fi.Name)}
+	f := &file{p: p, info: fi, path: path.Join(p.opts.Dir, fi.Name), keepOnNack: r.watch}
 	if p.opts.Stable == StableMarker {
 		f.marker = r.markerOf(fi.Name)
 	}
@@ -270,6 +271,11 @@ type file struct {
 	size    int64
 	local   string // where to read it from (staging copy or the file itself)
 	staging bool
+	// keepOnNack (watch mode): a refused message means "not kept now"
+	// (serve could not journal it), so the file stays in the watched
+	// directory, to be taken again by a later poll, instead of going to
+	// the error directory.
+	keepOnNack bool
 
 	mu        sync.Mutex
 	emitted   int
@@ -403,7 +409,18 @@ func (f *file) message(rec codec.Record) *engine.Message {
 	}
 	f.mu.Unlock()
 	return &engine.Message{Line: rec.Line, Source: f.p.opts.Describe(f.path), Record: rec.Data, Err: rec.Err, Raw: rec.Raw,
-		Receipt: &receipt{f: f, line: rec.Line}}
+		ID: MessageID(f.sum, rec.Line), Receipt: &receipt{f: f, line: rec.Line}}
+}
+
+// MessageID is the stable identity of the record at line of a file whose
+// SHA-256 is sum (hex): the first 16 hex digits of the checksum, a colon,
+// the line. The same file read again (after a restart, or under another
+// name) gives its records the same ids.
+func MessageID(sum string, line int) string {
+	if len(sum) > 16 {
+		sum = sum[:16]
+	}
+	return sum + ":" + strconv.Itoa(line)
 }
 
 // receipt is a message's handle on its file: the file moves when the last
@@ -484,6 +501,13 @@ func (f *file) finish() error {
 		return nil
 	}
 	f.final = true
+	if f.keepOnNack && f.nackN > 0 {
+		n := f.nackN
+		f.mu.Unlock()
+		f.release()
+		f.p.log.Warn("messages refused; file left in place for the next poll", "file", f.path, "refused", n)
+		return nil
+	}
 	failed := f.fatal != "" || f.decodeN > 0 || f.nackN > 0
 	reason := ""
 	if failed {
