@@ -75,9 +75,10 @@ type Reader struct {
 	acks *ackTracker
 }
 
-// delivery is a read record and its position once delivered.
+// delivery is a read record, its id and its position once delivered.
 type delivery struct {
 	rec map[string]any
+	id  string
 	pos Cursor
 }
 
@@ -88,6 +89,12 @@ func openSource(sp *engine.SourcePlan, rc *engine.RunContext) (engine.RecordRead
 // OpenReader opens the source; from resumes after a position a previous
 // reader reported (nil: from the beginning).
 func OpenReader(sp *engine.SourcePlan, rc *engine.RunContext, from *Cursor) (*Reader, error) {
+	return openReader(context.Background(), sp, rc, from)
+}
+
+// openReader is OpenReader with the calls bound to parent (a watch's
+// context): they end when it does.
+func openReader(parent context.Context, sp *engine.SourcePlan, rc *engine.RunContext, from *Cursor) (*Reader, error) {
 	v := sp.Values
 	model := v.String("model")
 	fail := func(err error) error { return fmt.Errorf("source odoo (%s): %w", model, err) }
@@ -95,7 +102,7 @@ func OpenReader(sp *engine.SourcePlan, rc *engine.RunContext, from *Cursor) (*Re
 	if err != nil {
 		return nil, fail(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	r := &Reader{ctx: ctx, cancel: cancel, c: c, rt: defaultRetrier, model: model,
 		byID: v.String("cursor") == "id", size: v.Int("page_size"),
 		acks: &ackTracker{pos: map[int]Cursor{}, acked: map[int]bool{}}}
@@ -138,7 +145,9 @@ func (r *Reader) configure(v *engine.Values, from *Cursor) error {
 			hasWD = hasWD || name == "write_date"
 			r.fields = append(r.fields, name)
 		}
-		if !r.byID && !hasWD {
+		// write_date is read for the cursor, and for the message ids
+		// (with an id cursor too, when the model has it).
+		if !hasWD && (!r.byID || types["write_date"] != "") {
 			r.fields = append(r.fields, "write_date")
 			r.strip = true
 		}
@@ -189,7 +198,7 @@ func (r *Reader) Next() (*engine.Message, bool, error) {
 	seq := r.index
 	r.index++
 	r.acks.add(seq, d.pos)
-	return &engine.Message{Line: r.index, Source: "odoo " + r.model, Record: d.rec,
+	return &engine.Message{Line: r.index, Source: "odoo " + r.model, Record: d.rec, ID: d.id,
 		Receipt: &receipt{t: r.acks, seq: seq}}, true, nil
 }
 
@@ -321,11 +330,21 @@ func (b byID) Swap(i, j int) {
 }
 
 func (r *Reader) push(rec map[string]any, pos Cursor) {
+	id := messageID(r.model, rec)
 	normalizeRecord(rec, r.types)
 	if r.strip {
 		delete(rec, "write_date")
 	}
-	r.page = append(r.page, delivery{rec: rec, pos: pos})
+	r.page = append(r.page, delivery{rec: rec, id: id, pos: pos})
+}
+
+// messageID is a record's identity as delivered: model, id and write_date
+// as Odoo sent it ("sale.order:42:2026-03-02 09:00:00"). A record changed
+// since is a new message; the same version read again is the same one.
+func messageID(model string, rec map[string]any) string {
+	id, _ := toID(rec["id"])
+	wd, _ := rec["write_date"].(string)
+	return model + ":" + strconv.Itoa(id) + ":" + wd
 }
 
 // read calls search_read for one page, retrying retryable failures.

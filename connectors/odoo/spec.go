@@ -49,7 +49,8 @@ func init() {
 				}
 				return t
 			},
-			Open: openSource,
+			Open:  openSource,
+			Watch: watch,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Creates, updates, upserts or calls methods on records.",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/flowctl/flowctl/engine"
@@ -81,6 +82,33 @@ func (t *target) Close() error {
 }
 
 func (t *target) Write(ctx context.Context, op *engine.Operation) error {
+	_, err := t.WriteResult(ctx, op)
+	return err
+}
+
+// WriteResult is Write reporting the id of the record written: created,
+// updated, upserted or called (a list body: the new ids, comma-separated).
+// Digest is empty: Odoo's answer is the id itself.
+func (t *target) WriteResult(ctx context.Context, op *engine.Operation) (engine.WriteResult, error) {
+	ids, err := t.do(ctx, op)
+	if err != nil {
+		return engine.WriteResult{}, err
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(id)
+	}
+	return engine.WriteResult{ID: strings.Join(parts, ",")}, nil
+}
+
+// do performs one operation and returns the ids of the records it wrote.
+func (t *target) do(ctx context.Context, op *engine.Operation) ([]int, error) {
+	one := func(id int, err error) ([]int, error) {
+		if err != nil {
+			return nil, err
+		}
+		return []int{id}, nil
+	}
 	switch t.op {
 	case "create":
 		if list, ok := op.Body.([]any); ok {
@@ -88,33 +116,32 @@ func (t *target) Write(ctx context.Context, op *engine.Operation) error {
 		}
 		vals, err := t.values(op.Body)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = t.create(ctx, []any{vals})
-		return err
+		return t.create(ctx, []any{vals})
 	case "write":
 		id, err := t.recordID(op)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		vals, err := t.values(op.Body)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return t.write(ctx, id, vals)
+		return one(id, t.write(ctx, id, vals))
 	case "upsert":
 		vals, err := t.values(op.Body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if t.byXMLID {
-			return t.upsertXMLID(ctx, op, vals)
+			return one(t.upsertXMLID(ctx, op, vals))
 		}
-		return t.upsertUnique(ctx, vals)
+		return one(t.upsertUnique(ctx, vals))
 	case "call":
-		return t.call(ctx, op)
+		return one(t.call(ctx, op))
 	}
-	return engine.Permanent(fmt.Errorf("unknown operation %q", t.op))
+	return nil, engine.Permanent(fmt.Errorf("unknown operation %q", t.op))
 }
 
 // WriteBatch performs consecutive operations and returns each one's
@@ -215,7 +242,7 @@ func (t *target) create(ctx context.Context, valsList []any) ([]int, error) {
 // calls are separate transactions: when one fails after others succeeded,
 // the failure is permanent (a retry would create the first records again)
 // and names the records already created.
-func (t *target) createList(ctx context.Context, list []any) error {
+func (t *target) createList(ctx context.Context, list []any) ([]int, error) {
 	var done []int
 	for start := 0; start < len(list); start += t.batch {
 		end := min(start+t.batch, len(list))
@@ -223,21 +250,21 @@ func (t *target) createList(ctx context.Context, list []any) error {
 		for i, x := range list[start:end] {
 			vals, err := t.values(x)
 			if err != nil {
-				return engine.Permanent(fmt.Errorf("record %d of the body: %w", start+i+1, err))
+				return nil, engine.Permanent(fmt.Errorf("record %d of the body: %w", start+i+1, err))
 			}
 			chunk = append(chunk, vals)
 		}
 		ids, err := t.create(ctx, chunk)
 		if err != nil {
 			if len(done) == 0 {
-				return err
+				return nil, err
 			}
-			return engine.Permanent(fmt.Errorf("%w (records 1-%d of %d were created before, as %s ids %s; not retried so they are not created twice)",
+			return nil, engine.Permanent(fmt.Errorf("%w (records 1-%d of %d were created before, as %s ids %s; not retried so they are not created twice)",
 				err, start, len(list), t.model, idsText(done)))
 		}
 		done = append(done, ids...)
 	}
-	return nil
+	return done, nil
 }
 
 func (t *target) write(ctx context.Context, id int, vals map[string]any) error {
@@ -251,29 +278,32 @@ func (t *target) write(ctx context.Context, id int, vals map[string]any) error {
 // count (active_test off), so an upsert does not duplicate them. Two
 // writers upserting the same new value at the same moment can both create:
 // Odoo has no unique constraint on such fields; external ids do.
-func (t *target) upsertUnique(ctx context.Context, vals map[string]any) error {
+func (t *target) upsertUnique(ctx context.Context, vals map[string]any) (int, error) {
 	val, ok := vals[t.uniqueField]
 	if !ok || val == false {
-		return engine.Permanent(fmt.Errorf("upsert by %s: the body has no %s value", t.uniqueField, t.uniqueField))
+		return 0, engine.Permanent(fmt.Errorf("upsert by %s: the body has no %s value", t.uniqueField, t.uniqueField))
 	}
 	call := &rpc{model: t.model, method: "search", args: []any{[]any{[]any{t.uniqueField, "=", val}}}, names: []string{"domain"},
 		kwargs: map[string]any{"limit": 2, "context": map[string]any{"active_test": false}}}
 	res, err := t.c.execute(ctx, call)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ids, ok := idList(res)
 	if !ok {
-		return engine.Permanent(fmt.Errorf("%s: expected ids, got %s", call.what(), describe(res)))
+		return 0, engine.Permanent(fmt.Errorf("%s: expected ids, got %s", call.what(), describe(res)))
 	}
 	switch len(ids) {
 	case 0:
-		_, err = t.create(ctx, []any{vals})
-		return err
+		created, err := t.create(ctx, []any{vals})
+		if err != nil {
+			return 0, err
+		}
+		return created[0], nil
 	case 1:
-		return t.write(ctx, ids[0], vals)
+		return ids[0], t.write(ctx, ids[0], vals)
 	}
-	return engine.Permanent(fmt.Errorf("upsert by %s: several %s records have %s = %v (ids %s); make it unique or upsert by external_id",
+	return 0, engine.Permanent(fmt.Errorf("upsert by %s: several %s records have %s = %v (ids %s); make it unique or upsert by external_id",
 		t.uniqueField, t.model, t.uniqueField, val, idsText(ids)))
 }
 
@@ -307,10 +337,10 @@ func (t *target) xmlid(op *engine.Operation) (module, name string, err error) {
 // be created, the new record is deleted again, so a retry starts clean; a
 // concurrent writer that created the same external id first makes this
 // write retryable (the retry finds it and writes).
-func (t *target) upsertXMLID(ctx context.Context, op *engine.Operation, vals map[string]any) error {
+func (t *target) upsertXMLID(ctx context.Context, op *engine.Operation, vals map[string]any) (int, error) {
 	module, name, err := t.xmlid(op)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	full := module + "." + name
 	find := &rpc{model: "ir.model.data", method: "search_read", names: []string{"domain"},
@@ -318,42 +348,42 @@ func (t *target) upsertXMLID(ctx context.Context, op *engine.Operation, vals map
 		kwargs: map[string]any{"fields": []any{"model", "res_id"}, "limit": 1}}
 	res, err := t.c.execute(ctx, find)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	rows, _ := res.([]any)
 	if len(rows) > 0 {
 		row, _ := rows[0].(map[string]any)
 		if m, _ := row["model"].(string); m != t.model {
-			return engine.Permanent(fmt.Errorf("external id %s names a %s record, not %s", full, m, t.model))
+			return 0, engine.Permanent(fmt.Errorf("external id %s names a %s record, not %s", full, m, t.model))
 		}
 		rowID, _ := toID(row["id"])
 		if id, ok := toID(row["res_id"]); ok {
 			if err := t.write(ctx, id, vals); err != nil {
 				var ce *engine.ConnectorError
 				if errors.As(err, &ce) && !ce.Retryable && strings.Contains(err.Error(), "MissingError") {
-					return engine.Permanent(fmt.Errorf("external id %s names %s %d, which no longer exists (delete ir.model.data %d to create it again): %w",
+					return 0, engine.Permanent(fmt.Errorf("external id %s names %s %d, which no longer exists (delete ir.model.data %d to create it again): %w",
 						full, t.model, id, rowID, err))
 				}
-				return err
+				return 0, err
 			}
-			return nil
+			return id, nil
 		}
 		// A row without a record: create it and point the row at it.
 		ids, err := t.create(ctx, []any{vals})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		_, err = t.c.execute(ctx, &rpc{model: "ir.model.data", method: "write", record: true, ids: []int{rowID},
 			args: []any{map[string]any{"res_id": ids[0]}}, names: []string{"vals"}})
-		return t.undoCreate(ctx, err, ids[0], full)
+		return ids[0], t.undoCreate(ctx, err, ids[0], full)
 	}
 	ids, err := t.create(ctx, []any{vals})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	_, err = t.c.execute(ctx, &rpc{model: "ir.model.data", method: "create", names: []string{"vals_list"},
 		args: []any{[]any{map[string]any{"module": module, "name": name, "model": t.model, "res_id": ids[0], "noupdate": true}}}})
-	return t.undoCreate(ctx, err, ids[0], full)
+	return ids[0], t.undoCreate(ctx, err, ids[0], full)
 }
 
 // undoCreate deletes a record created for an external id that could not
@@ -389,28 +419,28 @@ func (t *target) undoCreate(ctx context.Context, err error, id int, full string)
 // method that answers with a wizard (an act_window opening in a dialog)
 // did not finish what it was asked: that is a permanent error naming the
 // wizard.
-func (t *target) call(ctx context.Context, op *engine.Operation) error {
+func (t *target) call(ctx context.Context, op *engine.Operation) (int, error) {
 	id, err := t.recordID(op)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	r := &rpc{model: t.model, method: t.method, record: true, ids: []int{id}}
 	if t.callBody && op.Body != nil {
 		m, ok := op.Body.(map[string]any)
 		if !ok {
-			return engine.Permanent(fmt.Errorf("the body of a call is its keyword arguments: an object, not %s", describe(op.Body)))
+			return 0, engine.Permanent(fmt.Errorf("the body of a call is its keyword arguments: an object, not %s", describe(op.Body)))
 		}
 		if len(m) > 0 {
 			w, err := wireValue(m)
 			if err != nil {
-				return engine.Permanent(err)
+				return 0, engine.Permanent(err)
 			}
 			r.kwargs = w.(map[string]any)
 		}
 	}
 	res, err := t.c.execute(ctx, r)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if act, ok := res.(map[string]any); ok && act["type"] == "ir.actions.act_window" && act["target"] == "new" {
 		wizard, _ := act["res_model"].(string)
@@ -419,7 +449,9 @@ func (t *target) call(ctx context.Context, op *engine.Operation) error {
 		if wizard == "stock.backorder.confirmation" || wizard == "stock.immediate.transfer" {
 			hint = "; to validate without it, call with body = \"{context: {skip_backorder: true}}\" (backorder the rest) or add picking_ids_not_to_backorder: [id] (cancel the rest)"
 		}
-		return engine.Permanent(fmt.Errorf("%s did not finish: it opened the wizard %s (%q)%s", r.what(), wizard, title, hint))
+		return 0, engine.Permanent(fmt.Errorf("%s did not finish: it opened the wizard %s (%q)%s", r.what(), wizard, title, hint))
 	}
-	return nil
+	return id, nil
 }
+
+var _ engine.ResultWriter = (*target)(nil)
