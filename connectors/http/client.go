@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -153,13 +154,16 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	sum    []byte // limit < 0: SHA-256 of the whole body
 }
 
 // do sends one request: it waits for the rate limiter, applies the
 // timeout, sets headers and auth, and classifies the outcome. The body of a
 // 2xx response is read up to limit bytes (more is a permanent error); with
 // limit 0 it is drained (up to drainLimit) and dropped: the status alone
-// says the request was done. A failure is a *engine.ConnectorError
+// says the request was done. With limit < 0 the whole body is read through
+// SHA-256 (sum) and its first -limit bytes kept: a large answer is never an
+// error after the request was done. A failure is a *engine.ConnectorError
 // (retryable or permanent) or, when ctx ends, ctx's error.
 func (c *client) do(ctx context.Context, method string, u *url.URL, body []byte, extra http.Header, limit int64) (*response, error) {
 	what := method + " " + u.RequestURI()
@@ -194,6 +198,18 @@ func (c *client) do(ctx context.Context, method string, u *url.URL, body []byte,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		if limit < 0 {
+			h := sha256.New()
+			tee := io.TeeReader(resp.Body, h)
+			b, err := io.ReadAll(io.LimitReader(tee, -limit))
+			if err == nil {
+				_, err = io.Copy(io.Discard, tee)
+			}
+			if err != nil {
+				return nil, c.transportError(ctx, rctx, what, err)
+			}
+			return &response{status: resp.StatusCode, header: resp.Header, body: b, sum: h.Sum(nil)}, nil
+		}
 		if limit == 0 {
 			// Drained so the connection can be reused; an error here does
 			// not undo what the status reported.

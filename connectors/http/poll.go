@@ -61,6 +61,11 @@ type poller struct {
 }
 
 func openPoll(sp *engine.SourcePlan, _ *engine.RunContext) (engine.RecordReader, error) {
+	return newPoller(context.Background(), sp)
+}
+
+// newPoller opens one pass over the endpoint; its requests end with parent.
+func newPoller(parent context.Context, sp *engine.SourcePlan) (*poller, error) {
 	c, err := newClient(sp.Connection)
 	if err != nil {
 		return nil, err
@@ -75,7 +80,7 @@ func openPoll(sp *engine.SourcePlan, _ *engine.RunContext) (engine.RecordReader,
 	for k, val := range stringMap(v) {
 		q.Set(k, val)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	p := &poller{
 		ctx: ctx, cancel: cancel, c: c, retry: retryPolicy(sp.Connection), sleep: sleepCtx,
 		mode: v.String("pagination"), items: dotPath(v.String("items")), cursorAt: dotPath(v.String("cursor_field")),

@@ -65,7 +65,8 @@ func init() {
 				}
 				return nil
 			}},
-			Open: openPoll,
+			Open:  openPoll,
+			Watch: watchPoll,
 		},
 		Target: &engine.TargetSpec{
 			Doc: "Sends each record as a JSON request.",
@@ -101,12 +102,14 @@ func init() {
 				{Name: "signature_header", Type: cty.String, Default: cty.StringVal("X-Signature"), Doc: "Header with the hex signature.", Example: `"X-Hub-Signature-256"`},
 				{Name: "timestamp_header", Type: cty.String, Default: cty.StringVal("X-Timestamp"), Doc: "Header with the Unix timestamp that is signed.", Example: `"X-Request-Timestamp"`},
 				{Name: "tolerance", Type: cty.String, Default: cty.StringVal("5m"), Check: engine.CheckDuration, Doc: "Largest accepted clock difference.", Example: `"2m"`},
+				{Name: "id_header", Type: cty.String, Default: cty.StringVal("Idempotency-Key"), Doc: "Header carrying the sender's delivery id, the message's id under serve (a redelivery is journaled once); with an array body the element index is appended (`<id>:0`, `<id>:1`, …).", Example: `"X-Delivery-Id"`},
 			}, Check: func(v *engine.Values) []string {
 				if p := v.String("path"); p != "" && !strings.HasPrefix(p, "/") {
 					return []string{fmt.Sprintf("the webhook path %q must start with /", p)}
 				}
 				return nil
 			}},
+			Webhook: mountWebhook,
 		},
 	})
 }

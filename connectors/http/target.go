@@ -3,6 +3,7 @@ package http
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -52,35 +53,74 @@ func openTarget(tp *engine.TargetPlan, _ *engine.RunContext) (engine.TargetWrite
 	return t, nil
 }
 
+// resultLimit is how much of a write's response is kept to find its id;
+// the digest covers all of it.
+const resultLimit = 1 << 20
+
 func (t *target) Write(ctx context.Context, op *engine.Operation) error {
+	_, err := t.WriteResult(ctx, op)
+	return err
+}
+
+// WriteResult is Write reporting what the API answered: ID is the
+// response's top-level "id" when the body is a JSON object with a string
+// or number id; Digest is "sha256:" and the hex SHA-256 of the response
+// body (of the empty body when there is none).
+func (t *target) WriteResult(ctx context.Context, op *engine.Operation) (engine.WriteResult, error) {
+	resp, err := t.send(ctx, op)
+	if err != nil {
+		return engine.WriteResult{}, err
+	}
+	return engine.WriteResult{ID: responseID(resp.body), Digest: "sha256:" + hex.EncodeToString(resp.sum)}, nil
+}
+
+// responseID is the top-level "id" of a JSON object body, or "".
+func responseID(body []byte) string {
+	var v struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(body, &v) != nil || len(v.ID) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(v.ID, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(v.ID, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+func (t *target) send(ctx context.Context, op *engine.Operation) (*response, error) {
 	path := t.path
 	if t.pathExpr {
 		p, ok := op.Fields["path_expr"].(string)
 		if !ok || p == "" {
-			return engine.Permanent(fmt.Errorf("path_expr gave %s, not a path", describe(op.Fields["path_expr"])))
+			return nil, engine.Permanent(fmt.Errorf("path_expr gave %s, not a path", describe(op.Fields["path_expr"])))
 		}
 		path = p
 	}
 	u, err := t.c.resolve(path)
 	if err != nil {
-		return engine.Permanent(err)
+		return nil, engine.Permanent(err)
 	}
 	var body []byte
 	if t.sendBody {
 		if body, err = encodeJSON(op.Body); err != nil {
-			return engine.Permanent(fmt.Errorf("encoding the body as JSON: %v", err))
+			return nil, engine.Permanent(fmt.Errorf("encoding the body as JSON: %v", err))
 		}
 	}
 	hdr := t.headers
 	if op.Key != "" && t.idemHeader != "" {
 		if !validHeaderValue(op.Key) {
-			return engine.Permanent(fmt.Errorf("idempotency key %q cannot be sent in a header (control characters)", op.Key))
+			return nil, engine.Permanent(fmt.Errorf("idempotency key %q cannot be sent in a header (control characters)", op.Key))
 		}
 		hdr = t.headers.Clone()
 		hdr.Set(t.idemHeader, op.Key)
 	}
-	_, err = t.c.do(ctx, t.method, u, body, hdr, 0)
-	return err
+	return t.c.do(ctx, t.method, u, body, hdr, -resultLimit)
 }
 
 func (t *target) Close() error {
@@ -125,3 +165,5 @@ func describe(v any) string {
 	}
 	return fmt.Sprintf("%T %s", v, strings.TrimSpace(s))
 }
+
+var _ engine.ResultWriter = (*target)(nil)

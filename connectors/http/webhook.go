@@ -40,6 +40,7 @@ type webhook struct {
 	sigHeader string
 	tsHeader  string
 	tolerance time.Duration
+	idHeader  string // header with the sender's delivery id ("" none)
 	maxBody   int64
 	now       func() time.Time
 }
@@ -79,6 +80,7 @@ func NewWebhookHandler(sp *engine.SourcePlan, accept func(ctx context.Context, m
 		sigHeader: v.String("signature_header"),
 		tsHeader:  v.String("timestamp_header"),
 		tolerance: v.Duration("tolerance"),
+		idHeader:  v.String("id_header"),
 		maxBody:   MaxWebhookBody,
 		now:       time.Now,
 	}
@@ -91,7 +93,16 @@ func NewWebhookHandler(sp *engine.SourcePlan, accept func(ctx context.Context, m
 	if h.tolerance <= 0 {
 		h.tolerance = 5 * time.Minute
 	}
+	if h.idHeader == "" {
+		h.idHeader = "Idempotency-Key"
+	}
 	return h
+}
+
+// mountWebhook is the webhook kind's SourceSpec.Webhook: the handler, at
+// the source's path.
+func mountWebhook(sp *engine.SourcePlan, accept func(ctx context.Context, m *engine.Message) error) (string, http.Handler) {
+	return sp.Values.String("path"), NewWebhookHandler(sp, accept)
 }
 
 func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -133,14 +144,18 @@ func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusUnauthorized, "invalid signature")
 		return
 	}
-	recs, why := decodeRecords(body)
+	recs, array, why := decodeRecords(body)
 	if why != "" {
 		reply(w, http.StatusBadRequest, why)
 		return
 	}
 	now := h.now().UTC()
+	delivery := strings.TrimSpace(r.Header.Get(h.idHeader))
 	for i, rec := range recs {
-		m := &engine.Message{Line: i + 1, Source: r.URL.Path, Record: rec, ReceivedAt: now}
+		m := &engine.Message{Line: i + 1, Source: r.URL.Path, Record: rec, ReceivedAt: now, ID: delivery}
+		if array && delivery != "" {
+			m.ID = delivery + ":" + strconv.Itoa(i)
+		}
 		if err := h.accept(r.Context(), m); err != nil {
 			h.refuse(w, r, err, i)
 			return
@@ -191,36 +206,36 @@ func Sign(key []byte, timestamp string, body []byte) []byte {
 	return mac.Sum(nil)
 }
 
-// decodeRecords reads a JSON object or an array of objects; why is the
-// reason for a 400 otherwise.
-func decodeRecords(body []byte) (recs []map[string]any, why string) {
+// decodeRecords reads a JSON object or an array of objects (array true);
+// why is the reason for a 400 otherwise.
+func decodeRecords(body []byte) (recs []map[string]any, array bool, why string) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		if err == io.EOF {
-			return nil, "the body is empty; send a JSON object or an array of objects"
+			return nil, false, "the body is empty; send a JSON object or an array of objects"
 		}
-		return nil, "the body is not valid JSON: " + err.Error()
+		return nil, false, "the body is not valid JSON: " + err.Error()
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, "the body has data after its JSON value"
+		return nil, false, "the body has data after its JSON value"
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		return []map[string]any{x}, ""
+		return []map[string]any{x}, false, ""
 	case []any:
 		recs = make([]map[string]any, 0, len(x))
 		for i, el := range x {
 			m, ok := el.(map[string]any)
 			if !ok {
-				return nil, fmt.Sprintf("element %d of the array is %s, not an object", i, kindOf(el))
+				return nil, false, fmt.Sprintf("element %d of the array is %s, not an object", i, kindOf(el))
 			}
 			recs = append(recs, m)
 		}
-		return recs, ""
+		return recs, true, ""
 	}
-	return nil, fmt.Sprintf("the body is %s; send a JSON object or an array of objects", kindOf(v))
+	return nil, false, fmt.Sprintf("the body is %s; send a JSON object or an array of objects", kindOf(v))
 }
 
 // refuse answers a request whose message number i accept did not take.
