@@ -1,0 +1,156 @@
+package durable
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Idempotency records: one per (flow, target, idempotency key). A write
+// first claims its key (pending), then marks it done with the target's
+// answer. The claim is what keeps two processes, or two messages with the
+// same key, from writing the same thing twice at the same time; "done" is
+// what makes a redelivered message a duplicate instead of a second write.
+//
+// The window the store cannot close: a process that dies after the target
+// took the write and before "done" is stored leaves the claim pending; the
+// redelivered message then writes again, carrying the same idempotency
+// key, and only a target that honours the key (or dedupes by itself)
+// turns that into one effect.
+
+// IdemState is where a write stands.
+type IdemState string
+
+// States.
+const (
+	IdemPending IdemState = "pending"
+	IdemDone    IdemState = "done"
+)
+
+// IdemRecord is the value stored for a key.
+type IdemRecord struct {
+	State   IdemState `json:"state"`
+	Flow    string    `json:"flow"`
+	Target  string    `json:"target"`
+	Key     string    `json:"key"`
+	Journal uint64    `json:"journal_seq"` // the message that wrote (or is writing) it
+	Owner   string    `json:"owner,omitempty"`
+	At      time.Time `json:"at"`
+	// What the target answered.
+	ResultID string `json:"result_id,omitempty"`
+	Digest   string `json:"digest,omitempty"`
+}
+
+// IdemKey is the bucket key of an idempotency key: the key is hashed, so
+// any text (and any length) fits the bucket's key alphabet.
+func IdemKey(flow, target, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return flow + "." + target + "." + hex.EncodeToString(sum[:20])
+}
+
+// ErrBusy means another message holds a fresh claim on the key: it is
+// being written right now. Try again shortly.
+var ErrBusy = errors.New("another message is writing the same idempotency key")
+
+// Claim is a held key.
+type Claim struct {
+	key string
+	rev uint64
+	rec IdemRecord
+}
+
+// ClaimKey claims rec's key for a write. It returns dup when the write was
+// already done (by this message or another with the same key). A pending
+// claim of the same journal message (a crash or a retry of this message)
+// or one older than lease (its owner died) is taken over.
+func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duration) (c *Claim, dup *IdemRecord, err error) {
+	k := IdemKey(rec.Flow, rec.Target, rec.Key)
+	rec.State = IdemPending
+	data, _ := json.Marshal(rec)
+	for range 5 {
+		rev, err := s.Idem.Create(ctx, k, data)
+		if err == nil {
+			return &Claim{key: k, rev: rev, rec: rec}, nil, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, nil, err
+		}
+		e, err := s.Idem.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			continue // released meanwhile: claim again
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		var cur IdemRecord
+		if json.Unmarshal(e.Value(), &cur) != nil {
+			cur = IdemRecord{}
+		}
+		if cur.State == IdemDone {
+			return nil, &cur, nil
+		}
+		if cur.Journal != rec.Journal && time.Since(cur.At) < lease {
+			return nil, nil, ErrBusy
+		}
+		rev, err = s.Idem.Update(ctx, k, data, e.Revision())
+		if err == nil {
+			return &Claim{key: k, rev: rev, rec: rec}, nil, nil
+		}
+		// Someone else moved it: look again.
+	}
+	return nil, nil, ErrBusy
+}
+
+// Done marks a claimed write as done with what the target answered.
+func (s *Store) Done(ctx context.Context, c *Claim, resultID, digest string) error {
+	rec := c.rec
+	rec.State, rec.At, rec.ResultID, rec.Digest = IdemDone, time.Now().UTC(), resultID, digest
+	data, _ := json.Marshal(rec)
+	if _, err := s.Idem.Update(ctx, c.key, data, c.rev); err != nil {
+		// The claim was taken over (lease expired while we wrote): the
+		// write happened, so record it regardless.
+		_, err = s.Idem.Put(ctx, c.key, data)
+		return err
+	}
+	return nil
+}
+
+// Release gives a claim up after a failed write, so a later retry can
+// claim it again.
+func (s *Store) Release(ctx context.Context, c *Claim) error {
+	err := s.Idem.Delete(ctx, c.key, jetstream.LastRevision(c.rev))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Lookup returns the record of a key, nil when there is none.
+func (s *Store) Lookup(ctx context.Context, flow, target, key string) (*IdemRecord, error) {
+	e, err := s.Idem.Get(ctx, IdemKey(flow, target, key))
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec IdemRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// Forget removes a key's record (replay --rewrite).
+func (s *Store) Forget(ctx context.Context, flow, target, key string) error {
+	err := s.Idem.Delete(ctx, IdemKey(flow, target, key))
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return err
+	}
+	return nil
+}
