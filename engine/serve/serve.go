@@ -52,6 +52,10 @@ type Options struct {
 	Logger       *slog.Logger
 	Metrics      *Metrics
 	Context      *engine.RunContext
+	// OnSettled, when set, is called by the worker after a message has
+	// been settled with the journal (acknowledged with its outcome; not
+	// for requeued or interrupted messages): benchmarks and tests.
+	OnSettled func(flow string, e *durable.Entry, rep Report)
 }
 
 // Server runs the flows.
@@ -444,6 +448,9 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 	s.m.Out.WithLabelValues(fr.fp.Name, string(rep.Outcome)).Inc()
 	if !e.ReceivedAt.IsZero() {
 		s.m.EndToEnd.WithLabelValues(fr.fp.Name).Observe(time.Since(e.ReceivedAt).Seconds())
+	}
+	if s.opts.OnSettled != nil {
+		s.opts.OnSettled(fr.fp.Name, e, rep)
 	}
 }
 
