@@ -5,5 +5,6 @@ import (
 	_ "github.com/flowctl/flowctl/connectors/file" // file, stdout
 	_ "github.com/flowctl/flowctl/connectors/http" // http, webhook
 	_ "github.com/flowctl/flowctl/connectors/odoo"
+	_ "github.com/flowctl/flowctl/connectors/schedule" // schedule (cron)
 	_ "github.com/flowctl/flowctl/connectors/sftp"
 )
