@@ -12,12 +12,15 @@ test:
 # Figures for docs/performance.md: flow throughput with its ratio to the
 # decode+encode floor measured in the same run (1 and 2 CPUs), lint speed,
 # peak RSS while streaming 1 GiB through flowctl run, and the EDI tokenizer and
-# validator against a byte-scan floor plus flowctl edi validate's RSS on 1 GiB.
+# validator against a byte-scan floor plus flowctl edi validate's RSS on 1 GiB,
+# and durable serve (embedded JetStream) against flowctl run with p50/p99
+# end-to-end latency at 1,000 msgs/s.
 bench: build
 	$(GO) test -run '^$$' -bench OrderToJob -benchtime 3x -cpu 1,2 ./internal/benchflow
 	$(GO) test -run '^$$' -bench Lint500Files -benchtime 5x ./engine
 	$(GO) run ./internal/benchflow/rss -flowctl $(BIN) -size-mb 1024
 	$(GO) run ./internal/benchflow/edibench -flowctl $(BIN) -size-mb 200 -rss-mb 1024
+	$(GO) run ./internal/benchflow/servebench
 
 # Every micro-benchmark (codec, exprlib, jsondiff, ...).
 bench-all:
