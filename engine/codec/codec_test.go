@@ -707,3 +707,43 @@ func TestWriteErrorIsSticky(t *testing.T) {
 		}
 	}
 }
+
+func TestParserEncoderMatchEncodingJSON(t *testing.T) {
+	docs := []string{
+		`{"a":1,"b":[1.5,"x",null,true,{"c":"d\u00e9"}],"e":"<&>","n":-0.0e3}`,
+		` {"k":"v"} `,
+		`[1,2]`,
+		`"s"`,
+	}
+	var p Parser
+	var e Encoder
+	for _, d := range docs {
+		got, err := p.Parse([]byte(d))
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		dec := json.NewDecoder(strings.NewReader(d))
+		dec.UseNumber()
+		var want any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: parsed %#v, want %#v", d, got, want)
+		}
+		out, err := e.Append(nil, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(want)
+		if string(out)+"\n" != buf.String() {
+			t.Errorf("%s: encoded %s, want %s", d, out, buf.String())
+		}
+	}
+	if _, err := p.Parse([]byte(`{"a":`)); err == nil || !strings.Contains(err.Error(), "unexpected end of JSON input") {
+		t.Errorf("syntax error: %v", err)
+	}
+}
