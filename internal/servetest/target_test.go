@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,6 +22,8 @@ import (
 type target struct {
 	t    *testing.T
 	addr string
+
+	flying atomic.Int64 // requests being answered
 
 	mu       sync.Mutex
 	srv      *http.Server
@@ -70,6 +73,8 @@ func (tg *target) serve(ln net.Listener) {
 }
 
 func (tg *target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	tg.flying.Add(1)
+	defer tg.flying.Add(-1)
 	data, _ := io.ReadAll(r.Body)
 	key := r.Header.Get("Idempotency-Key")
 	tg.mu.Lock()
@@ -184,6 +189,9 @@ func (tg *target) stats() stats {
 	sort.Strings(s.multi)
 	return s
 }
+
+// inFlight is the number of requests being answered now.
+func (tg *target) inFlight() int { return int(tg.flying.Load()) }
 
 func (tg *target) keys() int {
 	tg.mu.Lock()
