@@ -423,3 +423,24 @@ func readStore(t *testing.T, opts durable.Options) storeContents {
 	}
 	return c
 }
+
+// runFlowctl runs a short flowctl command and returns its stdout, stderr
+// and exit status.
+func runFlowctl(t *testing.T, timeout time.Duration, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, flowctl, args...)
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("flowctl %s: still running after %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), timeout, o.String(), e.String())
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("flowctl %s: %v", strings.Join(args, " "), err)
+	}
+	return o.String(), e.String(), cmd.ProcessState.ExitCode()
+}
