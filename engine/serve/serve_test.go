@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +56,11 @@ func (r *feedReader) Next() (*engine.Message, bool, error) {
 		return nil, false, nil
 	case rec := <-r.f.ch:
 		r.n++
-		return &engine.Message{Line: r.n, Source: "feed", Record: rec, ID: fmt.Sprint(rec["ref"]), Receipt: feedReceipt{r.f}}, true, nil
+		id := ""
+		if ref, ok := rec["ref"].(string); ok {
+			id = ref // a stable source id: a repeat is journaled once
+		}
+		return &engine.Message{Line: r.n, Source: "feed", Record: rec, ID: id, Receipt: feedReceipt{r.f}}, true, nil
 	}
 }
 func (r *feedReader) Close() error { return nil }
@@ -300,3 +305,5 @@ func TestDeliverOnceAcrossRestart(t *testing.T) {
 	}
 	t.Logf("keys applied %d, requests %d, dead letters %d", keys, reqs, len(dls))
 }
+
+func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
