@@ -67,7 +67,7 @@ func (r *feedReader) Close() error { return nil }
 
 type feedReceipt struct{ f *feed }
 
-func (r feedReceipt) Ack(context.Context) error           { r.f.acked.Add(1); return nil }
+func (r feedReceipt) Ack(context.Context) error         { r.f.acked.Add(1); return nil }
 func (r feedReceipt) Nack(context.Context, error) error { r.f.nacks.Add(1); return nil }
 
 // target is an HTTP target that honours Idempotency-Key like a real API:
