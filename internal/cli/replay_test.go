@@ -472,13 +472,34 @@ func TestReplay(t *testing.T) {
 	}
 	mustContain(t, "replay dead-lettered", out, "key R-4: dead_lettered by target.jobs", "1 dead_lettered")
 
+	// Replaying the dead letters through the fixed flow settles them.
+	code, out, _ = flowctl(t, "replay", "--flow", "orders", "--dlq", "--output", "json", "--data", f.data, f.v2)
+	var dlqRep replayReport
+	if err := json.Unmarshal([]byte(out), &dlqRep); code != 0 || err != nil || !dlqRep.DLQ || dlqRep.Summary.Delivered < 2 || dlqRep.Summary.DeadLettered != 0 {
+		t.Fatalf("replay --dlq: exit %d, %v, %+v", code, err, dlqRep.Summary)
+	}
+	for _, e := range dlqRep.Entries {
+		if e.DLQSeq == 0 || !e.DLQRemoved {
+			t.Errorf("replay --dlq entry %+v", e)
+		}
+	}
+	if b, _ := f.api.state("job-R-4"); b == nil || b["qty"] != float64(100) {
+		t.Errorf("R-4 at the target: %v", b)
+	}
+
 	var r1 uint64
 	f.withStore(t, func(st *durable.Store) {
 		rs := audits(t, st, "replay")
-		if len(rs) != 3 || rs[1].Who != "bob" || rs[1].Why != "TMS lost it" || rs[1].Flow != "orders" || len(rs[1].Journal) != 1 || !strings.Contains(rs[1].Detail, "rewrite") {
+		if len(rs) != 4 || rs[1].Who != "bob" || rs[1].Why != "TMS lost it" || rs[1].Flow != "orders" || len(rs[1].Journal) != 1 || !strings.Contains(rs[1].Detail, "rewrite") {
 			t.Fatalf("replay audits: %+v", rs)
 		}
 		r1 = rs[1].Journal[0]
+		if left := deadLettersOf(t, st); len(left) != 0 {
+			t.Errorf("dead letters left after replay --dlq: %d", len(left))
+		}
+		if len(rs) == 4 && (len(rs[3].DLQSeqs) == 0 || !strings.Contains(rs[3].Detail, "dlq")) {
+			t.Errorf("replay --dlq audit: %+v", rs[3])
+		}
 		// A message journaled under a version that was not recorded.
 		if _, err := st.AppendSync(context.Background(), &durable.Entry{Flow: "orders", Plan: "00000000deadbeef", Key: "R-9", Source: "test",
 			ReceivedAt: time.Now().UTC(), Record: json.RawMessage(`{"ref":"R-9","qty":1}`)}); err != nil {
