@@ -166,9 +166,7 @@ type DeadLetter struct {
 // DLQSubject is the dead-letter subject of a flow.
 func DLQSubject(flow string) string { return dlqPrefix + flow }
 
-// DeadLetter stores a dead letter and waits until it is durable. Its
-// message id makes a repeat (a crash between storing it and acknowledging
-// the journal record) a no-op.
+// DeadLetter stores a dead letter and waits until it is durable.
 func (s *Store) DeadLetter(ctx context.Context, d *DeadLetter) error {
 	data, err := json.Marshal(d)
 	if err != nil {
@@ -183,9 +181,11 @@ func (s *Store) DeadLetter(ctx context.Context, d *DeadLetter) error {
 			m.Header.Set(hKey, headerSafe(d.Entry.Key))
 		}
 	}
+	// The id only dedupes a repeat of this very call (a publish retried
+	// after a lost reply): each failure of a message is its own record.
 	var opts []jetstream.PublishOpt
 	if d.Entry != nil && d.Entry.Seq > 0 {
-		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d:%d", d.Flow, d.Entry.Seq, d.At.UnixNano()/int64(time.Minute))))
+		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d:%d", d.Flow, d.Entry.Seq, d.At.UnixNano())))
 	}
 	_, err = s.JS.PublishMsg(ctx, m, opts...)
 	return err

@@ -34,6 +34,7 @@ const (
 	IdemBucket    = "flowctl_idem"
 	CursorBucket  = "flowctl_cursors"
 	PlanBucket    = "flowctl_plans"
+	RequeueBucket = "flowctl_requeues"
 
 	journalPrefix = "flowctl.journal."
 	dlqPrefix     = "flowctl.dlq."
@@ -86,6 +87,9 @@ type Store struct {
 	Idem    jetstream.KeyValue
 	Cursors jetstream.KeyValue
 	Plans   jetstream.KeyValue
+	// Requeues counts, per journal record, the redeliveries serve asked for
+	// itself (target down), so they are not mistaken for crash loops.
+	Requeues jetstream.KeyValue
 
 	srv      *server.Server
 	attached bool
@@ -292,6 +296,7 @@ func (s *Store) ensure(ctx context.Context) error {
 		{&s.Idem, jetstream.KeyValueConfig{Bucket: IdemBucket, Description: "idempotency key -> write result", History: 1}},
 		{&s.Cursors, jetstream.KeyValueConfig{Bucket: CursorBucket, Description: "source positions", History: 5}},
 		{&s.Plans, jetstream.KeyValueConfig{Bucket: PlanBucket, Description: "flow versions by plan hash", History: 1}},
+		{&s.Requeues, jetstream.KeyValueConfig{Bucket: RequeueBucket, Description: "requeues per journal record", History: 1, TTL: s.opts.JournalMaxAge}},
 	}
 	for _, b := range buckets {
 		cfg := b.cfg

@@ -423,7 +423,7 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 		s.m.Redelivered.WithLabelValues(fr.fp.Name).Inc()
 	}
 	var rep Report
-	if int(md.NumDelivered) > s.opts.MaxDeliver {
+	if fr.crashLooping(ctx, e.Seq, int(md.NumDelivered)) {
 		rep = fr.h.deadLetter(ctx, e, Report{}, "delivery", fmt.Sprintf("delivered %d times without an outcome (its processing kept crashing or stalling)", md.NumDelivered), "", nil)
 	} else {
 		rep = fr.h.Handle(ctx, proc, e, func() { msg.InProgress() })
@@ -431,6 +431,9 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 	switch rep.Outcome {
 	case Requeue:
 		log.Warn("message requeued", "reason", rep.Err, "retry_in", rep.RetryAfter.String())
+		if err := s.opts.Store.CountRequeue(ctx, fr.fp.Name, e.Seq); err != nil {
+			log.Warn("counting a requeue", "error", err)
+		}
 		msg.NakWithDelay(rep.RetryAfter)
 		return
 	case Stopped:
@@ -452,6 +455,20 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 	if s.opts.OnSettled != nil {
 		s.opts.OnSettled(fr.fp.Name, e, rep)
 	}
+}
+
+// crashLooping reports whether a message was delivered more than
+// MaxDeliver times without an outcome; requeues serve asked for (the
+// target was down) do not count.
+func (fr *flowRun) crashLooping(ctx context.Context, seq uint64, delivered int) bool {
+	if delivered <= fr.s.opts.MaxDeliver {
+		return false
+	}
+	n, err := fr.s.opts.Store.RequeueCount(ctx, fr.fp.Name, seq)
+	if err != nil {
+		return false // cannot tell: process it
+	}
+	return delivered-n > fr.s.opts.MaxDeliver
 }
 
 // monitor reads the backlog and dead-letter counts and opens or closes the
