@@ -25,3 +25,6 @@ type Encoder struct{ e encoder }
 
 // Append appends v as JSON to b.
 func (e *Encoder) Append(b []byte, v any) ([]byte, error) { return e.e.append(b, v) }
+
+// AppendString appends s as a JSON string, as Encoder does.
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
