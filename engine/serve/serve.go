@@ -418,7 +418,7 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 		return
 	}
 	e := durable.EntryOf(msg.Subject(), msg.Headers(), msg.Data(), md.Sequence.Stream, md.Timestamp)
-	log := s.log.With("flow", fr.fp.Name, "msg", e.Seq, "key", e.Key)
+	log := s.log.With("flow", fr.fp.Name, "journal_seq", e.Seq, "key", e.Key)
 	if md.NumDelivered > 1 {
 		s.m.Redelivered.WithLabelValues(fr.fp.Name).Inc()
 	}
