@@ -69,11 +69,11 @@ func (r *IdemRecord) appendJSON(b []byte) []byte {
 	if r.Owner != "" {
 		b = codec.AppendString(field(b, "owner"), r.Owner)
 	}
-	if at, err := r.At.MarshalJSON(); err == nil {
-		b = append(field(b, "at"), at...)
-	} else {
-		b = append(field(b, "at"), `"0001-01-01T00:00:00Z"`...)
+	b = append(field(b, "at"), '"')
+	if y := r.At.Year(); y >= 0 && y <= 9999 { // as time.Time.MarshalJSON
+		b = r.At.AppendFormat(b, time.RFC3339Nano)
 	}
+	b = append(b, '"')
 	if r.ResultID != "" {
 		b = codec.AppendString(field(b, "result_id"), r.ResultID)
 	}
@@ -108,7 +108,7 @@ type Claim struct {
 func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duration) (c *Claim, dup *IdemRecord, err error) {
 	k := IdemKey(rec.Flow, rec.Target, rec.Key)
 	rec.State = IdemPending
-	data := rec.appendJSON(nil)
+	data := rec.appendJSON(make([]byte, 0, 256))
 	for range 5 {
 		rev, err := s.Idem.Create(ctx, k, data)
 		if err == nil {
@@ -147,7 +147,7 @@ func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duratio
 func (s *Store) Done(ctx context.Context, c *Claim, resultID, digest string) error {
 	rec := c.rec
 	rec.State, rec.At, rec.ResultID, rec.Digest = IdemDone, time.Now().UTC(), resultID, digest
-	data := rec.appendJSON(nil)
+	data := rec.appendJSON(make([]byte, 0, 256))
 	if _, err := s.Idem.Update(ctx, c.key, data, c.rev); err != nil {
 		// The claim was taken over (lease expired while we wrote): the
 		// write happened, so record it regardless.
