@@ -186,6 +186,11 @@ func (fr *flowRun) runWatch(ctx context.Context) {
 			}
 			e, _ := fr.entryOf(m)
 			fut, err := s.opts.Store.Append(e)
+			for errors.Is(err, jetstream.ErrTooManyStalledMsgs) && ctx.Err() == nil {
+				// The client's window of unconfirmed writes is full: wait
+				// for the journal to catch up rather than call it failed.
+				fut, err = s.opts.Store.Append(e)
+			}
 			if err != nil {
 				fr.journalFailed(log, m, err)
 				continue
