@@ -176,6 +176,9 @@ func testStoreFull(t *testing.T) {
 	if l := p.matching(`"level":"ERROR"`); len(l) > 0 {
 		t.Logf("first error logged: %s", l[0])
 	}
+	if l := p.matching(`"msg":"message requeued"`); len(l) > 0 {
+		t.Logf("%d log lines in all, %d \"message requeued\", e.g. %s", p.count(""), len(l), l[0])
+	}
 	p.signal(syscall.SIGTERM)
 	if code := p.wait(60 * time.Second); code != 0 {
 		t.Errorf("serve exited %d after SIGTERM, want 0", code)

@@ -116,11 +116,61 @@ func startProc(t *testing.T, name string, args ...string) *proc {
 			p.cmd.Process.Kill()
 			<-p.exited
 		}
+		p.checkLogLines()
 		if t.Failed() {
 			p.dump(60)
 		}
 	})
 	return p
+}
+
+// checkLogLines fails the test for a JSON log line that repeats a key:
+// log processors keep one of the values (most the last), so a repeated
+// "msg" loses the message.
+func (p *proc) checkLogLines() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	bad := 0
+	for _, l := range p.lines {
+		if !strings.HasPrefix(l, "{") {
+			continue
+		}
+		if dup, err := repeatedKeys(l); err != nil || len(dup) > 0 {
+			if bad++; bad <= 3 {
+				p.t.Errorf("%s: log line with repeated keys %v (%v): %s", p.name, dup, err, l)
+			}
+		}
+	}
+	if bad > 3 {
+		p.t.Errorf("%s: %d log lines with repeated keys in all", p.name, bad)
+	}
+}
+
+// repeatedKeys lists the keys a JSON object (at its top level) has more
+// than once.
+func repeatedKeys(s string) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	seen := map[string]bool{}
+	var dup []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return dup, err
+		}
+		k := tok.(string)
+		if seen[k] {
+			dup = append(dup, k)
+		}
+		seen[k] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return dup, err
+		}
+	}
+	return dup, nil
 }
 
 // dump logs the last n lines of the process's stderr.
