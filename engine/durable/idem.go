@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flowctl/flowctl/engine/codec"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -110,16 +111,25 @@ func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duratio
 	rec.State = IdemPending
 	data := rec.appendJSON(make([]byte, 0, 256))
 	for range 5 {
-		rev, err := s.Idem.Create(ctx, k, data)
+		rev, err := s.idemCAS(ctx, k, data, 0)
 		if err == nil {
 			return &Claim{key: k, rev: rev, rec: rec}, nil, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) {
+		if !isWrongLastSeq(err) {
 			return nil, nil, err
 		}
 		e, err := s.Idem.Get(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			continue // released meanwhile: claim again
+			// Released (a delete marker is its last revision) or gone
+			// meanwhile: Create claims over the marker.
+			rev, err := s.Idem.Create(ctx, k, data)
+			if err == nil {
+				return &Claim{key: k, rev: rev, rec: rec}, nil, nil
+			}
+			if !errors.Is(err, jetstream.ErrKeyExists) {
+				return nil, nil, err
+			}
+			continue // claimed by another meanwhile: look again
 		}
 		if err != nil {
 			return nil, nil, err
@@ -134,7 +144,7 @@ func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duratio
 		if cur.Journal != rec.Journal && time.Since(cur.At) < lease {
 			return nil, nil, ErrBusy
 		}
-		rev, err = s.Idem.Update(ctx, k, data, e.Revision())
+		rev, err = s.idemCAS(ctx, k, data, e.Revision())
 		if err == nil {
 			return &Claim{key: k, rev: rev, rec: rec}, nil, nil
 		}
@@ -148,13 +158,47 @@ func (s *Store) Done(ctx context.Context, c *Claim, resultID, digest string) err
 	rec := c.rec
 	rec.State, rec.At, rec.ResultID, rec.Digest = IdemDone, time.Now().UTC(), resultID, digest
 	data := rec.appendJSON(make([]byte, 0, 256))
-	if _, err := s.Idem.Update(ctx, c.key, data, c.rev); err != nil {
+	if _, err := s.idemCAS(ctx, c.key, data, c.rev); err != nil {
 		// The claim was taken over (lease expired while we wrote): the
 		// write happened, so record it regardless.
 		_, err = s.Idem.Put(ctx, c.key, data)
 		return err
 	}
 	return nil
+}
+
+// idemSubject is where the idempotency bucket's key is written (what
+// KeyValue.Update publishes to: the bucket is created by ensure, with no
+// JetStream domain and no mirror).
+const idemSubject = "$KV." + IdemBucket + "."
+
+// idemCAS writes data under key if the key's last revision is rev (0: the
+// key has never been written), as KeyValue.Update does, but with an
+// asynchronous publish: the same stored message and the same answer, at
+// a fraction of a synchronous request's cost. key is an IdemKey (valid by
+// construction). It returns the new revision.
+func (s *Store) idemCAS(ctx context.Context, key string, data []byte, rev uint64) (uint64, error) {
+	m := &nats.Msg{Subject: idemSubject + key, Header: nats.Header{}, Data: data}
+	f, err := s.idemJS.PublishMsgAsync(m, jetstream.WithExpectLastSequencePerSubject(rev))
+	if err != nil {
+		return 0, err
+	}
+	select {
+	case pa := <-f.Ok():
+		return pa.Sequence, nil
+	case err := <-f.Err():
+		return 0, err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// isWrongLastSeq reports a failed compare-and-set: the key's last revision
+// was not the one expected (10164 on replicated streams).
+func isWrongLastSeq(err error) bool {
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // Release gives a claim up after a failed write, so a later retry can

@@ -1,7 +1,12 @@
 package durable
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -37,4 +42,85 @@ func BenchmarkIdemRecordJSON(b *testing.B) {
 			r.appendJSON(make([]byte, 0, 256))
 		}
 	})
+}
+
+// BenchmarkClaimDone is the idempotency store's share of a durable
+// message: a claim and its "done", by 32 goroutines, on an embedded server.
+func BenchmarkClaimDone(b *testing.B) {
+	ctx := context.Background()
+	st, err := Open(ctx, Options{DataDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			rec := IdemRecord{Flow: "orders", Target: "jobs", Key: "SO" + strconv.FormatInt(i, 10), Journal: uint64(i), Owner: "bench", At: time.Now().UTC()}
+			c, dup, err := st.ClaimKey(ctx, rec, time.Minute)
+			if err != nil || dup != nil {
+				b.Fatal(err, dup)
+			}
+			if err := st.Done(ctx, c, "", ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e3, "cpu-µs/op")
+	rec := IdemRecord{Flow: "orders", Target: "jobs", Key: "SO1", Journal: 99, At: time.Now().UTC()}
+	if _, dup, err := st.ClaimKey(ctx, rec, time.Minute); err != nil || dup == nil || dup.State != IdemDone {
+		b.Fatalf("claim of a done key: dup %+v, err %v", dup, err)
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestClaims: a claim over a released key, a busy key, a takeover by the
+// same journal message, a duplicate once done.
+func TestClaims(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := IdemRecord{Flow: "orders", Target: "jobs", Key: "SO1", Journal: 1, At: time.Now().UTC()}
+	c, dup, err := st.ClaimKey(ctx, rec, time.Minute)
+	if err != nil || dup != nil {
+		t.Fatal(err, dup)
+	}
+	if err := st.Release(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if c, dup, err = st.ClaimKey(ctx, rec, time.Minute); err != nil || dup != nil {
+		t.Fatalf("claim after release: %v %v", err, dup)
+	}
+	other := rec
+	other.Journal = 2
+	if _, _, err := st.ClaimKey(ctx, other, time.Minute); !errors.Is(err, ErrBusy) {
+		t.Fatalf("claim of a held key: %v", err)
+	}
+	if c, dup, err = st.ClaimKey(ctx, rec, time.Minute); err != nil || dup != nil {
+		t.Fatalf("takeover by the same message: %v %v", err, dup)
+	}
+	if err := st.Done(ctx, c, "job-1", "sha256:x"); err != nil {
+		t.Fatal(err)
+	}
+	_, dup, err = st.ClaimKey(ctx, other, time.Minute)
+	if err != nil || dup == nil || dup.State != IdemDone || dup.ResultID != "job-1" || dup.Journal != 1 {
+		t.Fatalf("claim of a done key: %+v %v", dup, err)
+	}
+	if got, err := st.Lookup(ctx, "orders", "jobs", "SO1"); err != nil || got == nil || got.State != IdemDone {
+		t.Fatalf("lookup: %+v %v", got, err)
+	}
 }

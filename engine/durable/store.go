@@ -91,6 +91,10 @@ type Store struct {
 	// itself (target down), so they are not mistaken for crash loops.
 	Requeues jetstream.KeyValue
 
+	// idemJS publishes idempotency records asynchronously, with its own
+	// window of pending publishes (the journal intake's cannot starve it).
+	idemJS jetstream.JetStream
+
 	srv      *server.Server
 	attached bool
 	lock     *os.File
@@ -129,6 +133,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if s.JS, err = jetstream.New(s.NC, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.idemJS, err = jetstream.New(s.NC, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
 		s.Close()
 		return nil, err
 	}
