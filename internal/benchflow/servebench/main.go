@@ -26,14 +26,15 @@ func main() {
 	paced := flag.Duration("paced", 10*time.Second, "how long the paced run lasts (0: skip)")
 	workers := flag.Int("workers", 0, "serve workers per flow (0: serve's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the durable throughput run (file target) here")
+	pacedProfile := flag.String("paced-cpuprofile", "", "write a CPU profile of the paced run here")
 	flag.Parse()
-	if err := run(*n, *httpN, *rate, *paced, *workers, *cpuprofile); err != nil {
+	if err := run(*n, *httpN, *rate, *paced, *workers, *cpuprofile, *pacedProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "servebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofile string) error {
+func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofile, pacedProfile string) error {
 	ctx := context.Background()
 	fmt.Printf("Durable serve (embedded JetStream), GOMAXPROCS=%d, flow: 3 validations, 14 mapped fields, idempotency key:\n", runtime.GOMAXPROCS(0))
 
@@ -48,17 +49,7 @@ func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofil
 			return fmt.Errorf("run, %s target: %w", target, err)
 		}
 		o := serveflow.DurableOptions{Target: target, HTTP: ht, N: count, Workers: workers}
-		if prof != "" {
-			o.Profile = func() func() {
-				f, err := os.Create(prof)
-				if err != nil {
-					fmt.Fprintln(os.Stderr, "servebench:", err)
-					return func() {}
-				}
-				pprof.StartCPUProfile(f)
-				return func() { pprof.StopCPUProfile(); f.Close() }
-			}
-		}
+		o.Profile = profiler(prof)
 		dur, err := serveflow.Durable(ctx, o)
 		if err != nil {
 			return fmt.Errorf("serve, %s target: %w", target, err)
@@ -67,7 +58,7 @@ func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofil
 		fmt.Printf("    flowctl run (no journal): %8.0f msgs/s  %6.1f µs CPU/msg\n", runRes.Rate(), us(runRes.CPUPerMsg()))
 		fmt.Printf("    serve (durable):          %8.0f msgs/s  %6.1f µs CPU/msg  ratio durable/run %.3f\n", dur.Rate(), us(dur.CPUPerMsg()), dur.Rate()/runRes.Rate())
 		fmt.Printf("    intake (offered → journaled, source acked): %.0f msgs/s\n", float64(count)/dur.Intake.Seconds())
-		fmt.Printf("    latency under full load:  p50 %s  p99 %s  max %s\n", ms(dur.Percentile(.50)), ms(dur.Percentile(.99)), ms(dur.Percentile(1)))
+		fmt.Printf("    latency under full load:  p50 %s  p99 %s  max %s; longest pause between settles %s\n", ms(dur.Percentile(.50)), ms(dur.Percentile(.99)), ms(dur.Percentile(1)), ms(dur.Stall))
 		return nil
 	}
 	if err := line("file", n, cpuprofile); err != nil {
@@ -80,7 +71,7 @@ func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofil
 	}
 	if paced > 0 {
 		count := int(rate * paced.Seconds())
-		res, err := serveflow.Durable(ctx, serveflow.DurableOptions{Target: "file", N: count, Rate: rate, Workers: workers})
+		res, err := serveflow.Durable(ctx, serveflow.DurableOptions{Target: "file", N: count, Rate: rate, Workers: workers, Profile: profiler(pacedProfile)})
 		if err != nil {
 			return fmt.Errorf("paced: %w", err)
 		}
@@ -92,6 +83,23 @@ func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofil
 		fmt.Println()
 	}
 	return nil
+}
+
+// profiler returns a DurableOptions.Profile writing a CPU profile to path
+// (nil when path is "").
+func profiler(path string) func() func() {
+	if path == "" {
+		return nil
+	}
+	return func() func() {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "servebench:", err)
+			return func() {}
+		}
+		pprof.StartCPUProfile(f)
+		return func() { pprof.StopCPUProfile(); f.Close() }
+	}
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -349,6 +349,7 @@ type Result struct {
 	Latencies []time.Duration
 	Behind    time.Duration // paced: the most an offer came after it was due
 	Intake    time.Duration // durable: first offered → last journaled (source acked)
+	Stall     time.Duration // durable: the longest time without a message settled
 }
 
 // Rate is messages per second.
@@ -474,7 +475,8 @@ func Durable(ctx context.Context, o DurableOptions) (Result, error) {
 	lat := make([]time.Duration, 0, o.N)
 	var mu sync.Mutex
 	var delivered, other int
-	var end time.Time
+	var end, last time.Time
+	var gap time.Duration // longest time without a message settled
 	done := make(chan struct{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -486,6 +488,10 @@ func Durable(ctx context.Context, o DurableOptions) (Result, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			lat = append(lat, now.Sub(e.ReceivedAt))
+			if !last.IsZero() && now.Sub(last) > gap {
+				gap = now.Sub(last)
+			}
+			last = now
 			if rep.Outcome == serve.Delivered {
 				delivered++
 			} else {
@@ -541,6 +547,6 @@ func Durable(ctx context.Context, o DurableOptions) (Result, error) {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	res := Result{N: o.N, Elapsed: end.Sub(start), CPU: cpu, Latencies: lat, Behind: feed.Behind(),
-		Intake: time.Unix(0, feed.allAck.Load()).Sub(start)}
+		Intake: time.Unix(0, feed.allAck.Load()).Sub(start), Stall: gap}
 	return res, check(t, o.N)
 }
