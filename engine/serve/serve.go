@@ -276,6 +276,27 @@ type flowRun struct {
 	iter    jetstream.MessagesContext
 	keyProc *engine.Processor
 	keyMu   sync.Mutex
+
+	requeueLog sampler
+}
+
+// sampler lets one log line a second through and counts the others.
+type sampler struct {
+	mu     sync.Mutex
+	last   time.Time
+	missed int
+}
+
+func (s *sampler) allow(now time.Time) (stands int, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.missed++
+	if now.Sub(s.last) < time.Second {
+		return 0, false
+	}
+	n := s.missed
+	s.last, s.missed = now, 0
+	return n, true
 }
 
 func (fr *flowRun) start(ctx, intakeCtx, workCtx context.Context, intakeWG, workWG *sync.WaitGroup) error {
@@ -430,9 +451,15 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 	}
 	switch rep.Outcome {
 	case Requeue:
-		log.Warn("message requeued", "reason", rep.Err, "retry_in", rep.RetryAfter.String())
-		if err := s.opts.Store.CountRequeue(ctx, fr.fp.Name, e.Seq); err != nil {
-			log.Warn("counting a requeue", "error", err)
+		// While a target or the store is down every message comes this
+		// way: one line a second per flow, with how many it stands for.
+		if n, ok := fr.requeueLog.allow(time.Now()); ok {
+			log.Warn("message requeued", "reason", rep.Err, "retry_in", rep.RetryAfter.String(), "requeued_since_last_line", n)
+		}
+		if err := s.opts.Store.CountRequeue(ctx, fr.fp.Name, e.Seq); err != nil && ctx.Err() == nil {
+			if _, ok := fr.requeueLog.allow(time.Now()); ok {
+				log.Warn("counting a requeue", "error", err)
+			}
 		}
 		msg.NakWithDelay(rep.RetryAfter)
 		return

@@ -121,6 +121,12 @@ func runServe(c *cli.Context) error {
 		MaxStore: c.Int64("max-store"), SyncAlways: c.Bool("sync-always"), Logger: log, Name: "flowctl-serve",
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped by the operator while still reaching NATS: a stop,
+			// not a failure.
+			log.Info("stopped before NATS was reached", "error", err)
+			return nil
+		}
 		return exitf(ExitUsage, "%v", err)
 	}
 	defer st.Close()

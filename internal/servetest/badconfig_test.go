@@ -110,6 +110,9 @@ func testUnreachableNATS(t *testing.T) {
 	tail := p.matching("")
 	t.Logf("%d attempts, waits %v; after SIGTERM exited %d in %v; last line: %s", len(waits), waits, code,
 		time.Since(stopAt).Round(time.Millisecond), tail[len(tail)-1])
+	if code != 0 {
+		t.Errorf("exit status %d after SIGTERM while reaching NATS, want 0 (an operator's stop)", code)
+	}
 }
 
 // A full store: --max-store caps the embedded server's disk use below
