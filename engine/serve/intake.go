@@ -135,6 +135,7 @@ func (fr *flowRun) accept(ctx context.Context, m *engine.Message) error {
 		return engine.Retryable(fmt.Errorf("journal unavailable: %w", err), 5*time.Second)
 	}
 	s.m.In.WithLabelValues(fr.fp.Name).Inc()
+	fr.noteJournaled()
 	return nil
 }
 
@@ -195,6 +196,7 @@ func (fr *flowRun) runWatch(ctx context.Context) {
 				fr.journalFailed(log, m, err)
 				continue
 			}
+			fr.noteJournaled()
 			acks <- pending{m: m, fut: fut}
 		}
 		r.Close()

@@ -278,6 +278,21 @@ type flowRun struct {
 	keyMu   sync.Mutex
 
 	requeueLog sampler
+
+	// The backlog as last read from the consumer, plus what intake has
+	// journaled since: the monitor reads every 250 ms, and a fast source
+	// would overshoot the limit by far in between.
+	lastBacklog    atomic.Int64
+	journaledSince atomic.Int64
+}
+
+// noteJournaled counts a journaled message and closes the gate as soon as
+// the estimated backlog reaches the limit.
+func (fr *flowRun) noteJournaled() {
+	n := fr.journaledSince.Add(1)
+	if limit := int64(fr.s.opts.BacklogLimit); fr.lastBacklog.Load()+n >= limit {
+		fr.gate.close(fmt.Sprintf("backlog ~%d ≥ limit %d", fr.lastBacklog.Load()+n, limit))
+	}
 }
 
 // sampler lets one log line a second through and counts the others.
@@ -515,9 +530,12 @@ func (fr *flowRun) monitor(workCtx, intakeCtx context.Context) {
 		}
 		tick++
 		ctx, cancel := context.WithTimeout(workCtx, 2*time.Second)
+		since := fr.journaledSince.Load()
 		info, err := fr.cons.Info(ctx)
 		if err == nil {
 			backlog := int(info.NumPending) + info.NumAckPending
+			fr.lastBacklog.Store(int64(backlog))
+			fr.journaledSince.Add(-since)
 			s.m.Backlog.WithLabelValues(fr.fp.Name).Set(float64(backlog))
 			switch {
 			case backlog >= s.opts.BacklogLimit:
