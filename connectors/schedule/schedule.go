@@ -153,33 +153,13 @@ func newTicker(sp *engine.SourcePlan) (*ticker, error) {
 func (t *ticker) message(at, received time.Time, seq int) *engine.Message {
 	rec := make(map[string]any, len(t.payload)+2)
 	for k, v := range t.payload {
-		rec[k] = copyValue(v)
+		rec[k] = engine.CopyValue(v)
 	}
 	at = at.UTC()
 	rec[fieldScheduledAt] = at
 	rec[fieldTimezone] = t.zone
 	return &engine.Message{Line: seq, Source: t.source, Record: rec, ReceivedAt: received.UTC(),
 		ID: "schedule:" + strconv.FormatInt(at.Unix(), 10), Receipt: noReceipt{}}
-}
-
-// copyValue copies maps and lists, so that a flow changing one tick's
-// record cannot change the next.
-func copyValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = copyValue(e)
-		}
-		return l
-	}
-	return v
 }
 
 // open is the one-shot source: one message for now.

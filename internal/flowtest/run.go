@@ -117,31 +117,11 @@ func (r *inlineReader) Next() (*engine.Message, bool, error) {
 	}
 	rec := r.recs[r.i]
 	r.i++
-	data, _ := copyValue(rec.Data).(map[string]any)
+	data, _ := engine.CopyValue(rec.Data).(map[string]any)
 	return &engine.Message{Line: rec.Range.Start.Line, Source: r.file, Record: data}, true, nil
 }
 
 func (r *inlineReader) Close() error { return nil }
-
-// copyValue copies maps and lists, so a run can never change a test's
-// records for the next run.
-func copyValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = copyValue(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(x))
-		for i, e := range x {
-			l[i] = copyValue(e)
-		}
-		return l
-	}
-	return v
-}
 
 // verify compares what the flow did with the test's expectations.
 func (t *Test) verify(results []engine.Result) []Failure {
