@@ -59,7 +59,10 @@ func newClient(cp *engine.ConnectionPlan) (*client, error) {
 		return nil, fmt.Errorf("connection.http.%s: %w", cp.Name, err)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 16
+	// Keep a connection per concurrent writer: serve runs 32 workers per
+	// flow by default, and with fewer idle connections than writers every
+	// write beyond them opens (and throws away) a TCP connection.
+	tr.MaxIdleConnsPerHost = 64
 	c := &client{
 		base:         base,
 		timeout:      v.Duration("timeout"),
