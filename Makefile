@@ -34,10 +34,13 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 	$(GO) run ./cmd/flowctl fmt examples
 
-# The main job on embedded defaults: lint every example, then run the
-# order-to-dispatch flow over its sample orders as a dry run (no services
-# needed). Exit 1 from run means "some records were rejected", which the
-# sample data does on purpose.
+# The main job on embedded defaults: lint every example, run the
+# order-to-dispatch flow over its sample orders as a dry run, then run
+# flowctl serve (NATS JetStream embedded in the process) over the
+# serve-quickstart example until its sample orders are settled — no
+# services needed. Exit 1 from run means "some records were rejected",
+# which the sample data does on purpose.
 demo: build
 	./$(BIN) lint examples
 	cd examples/order-to-dispatch && ../../$(BIN) run --dry-run --flow order_to_dispatch --input testdata/sale_orders.ndjson . || test $$? -eq 1
+	bash scripts/serve-demo.sh

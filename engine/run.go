@@ -33,6 +33,11 @@ type RunContext struct {
 	// DryRun tells sources that nothing may change: a folder source reads
 	// its files but neither archives them nor records checksums.
 	DryRun bool
+	// Durable tells targets that the caller records a write as done, and
+	// lets go of its message, as soon as Write returns (serve): a write must
+	// have reached the operating system by then, not a buffer, and a target
+	// must not discard what earlier runs wrote.
+	Durable bool
 }
 
 // RunOptions configure one run of one flow.

@@ -184,6 +184,8 @@ type fileTarget struct {
 	buf  *bufio.Writer
 	w    codec.Writer
 	path string
+	// durable: flush every write (serve).
+	durable bool
 }
 
 func openFileTarget(tp *engine.TargetPlan, rc *engine.RunContext) (engine.TargetWriter, error) {
@@ -192,6 +194,13 @@ func openFileTarget(tp *engine.TargetPlan, rc *engine.RunContext) (engine.Target
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
+	}
+	durable := rc != nil && rc.Durable
+	if durable && !tp.Values.Bool("append") {
+		return nil, fmt.Errorf("under serve a file target must set append = true: replacing %s at every start would lose what earlier runs wrote", path)
+	}
+	if durable && tp.Values.String("format") == "json" {
+		return nil, fmt.Errorf("under serve a file target writes ndjson or csv: a JSON array in %s is only complete when the process stops", path)
 	}
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if tp.Values.Bool("append") {
@@ -207,13 +216,31 @@ func openFileTarget(tp *engine.TargetPlan, rc *engine.RunContext) (engine.Target
 		f.Close()
 		return nil, err
 	}
-	return &fileTarget{f: f, buf: buf, w: w, path: path}, nil
+	return &fileTarget{f: f, buf: buf, w: w, path: path, durable: durable}, nil
 }
 
 func (t *fileTarget) Write(_ context.Context, op *engine.Operation) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.w.Write(op.Body)
+	if err := t.w.Write(op.Body); err != nil {
+		return err
+	}
+	if t.durable {
+		// Serve marks the write done once this returns: it must be in the
+		// file (the OS has it; a killed process loses nothing).
+		return flush(t.w, t.buf)
+	}
+	return nil
+}
+
+// flush pushes a codec writer's buffered output through buf to the file.
+func flush(w codec.Writer, buf *bufio.Writer) error {
+	if f, ok := w.(codec.Flusher); ok {
+		if err := f.Flush(); err != nil {
+			return err
+		}
+	}
+	return buf.Flush()
 }
 
 func (t *fileTarget) Close() error {
@@ -230,9 +257,10 @@ func (t *fileTarget) Close() error {
 }
 
 type stdoutTarget struct {
-	mu  sync.Mutex
-	buf *bufio.Writer
-	w   codec.Writer
+	mu      sync.Mutex
+	buf     *bufio.Writer
+	w       codec.Writer
+	durable bool
 }
 
 func openStdoutTarget(tp *engine.TargetPlan, rc *engine.RunContext) (engine.TargetWriter, error) {
@@ -245,13 +273,19 @@ func openStdoutTarget(tp *engine.TargetPlan, rc *engine.RunContext) (engine.Targ
 	if err != nil {
 		return nil, err
 	}
-	return &stdoutTarget{buf: buf, w: w}, nil
+	return &stdoutTarget{buf: buf, w: w, durable: rc != nil && rc.Durable}, nil
 }
 
 func (t *stdoutTarget) Write(_ context.Context, op *engine.Operation) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.w.Write(op.Body)
+	if err := t.w.Write(op.Body); err != nil {
+		return err
+	}
+	if t.durable {
+		return flush(t.w, t.buf)
+	}
+	return nil
 }
 
 func (t *stdoutTarget) Close() error {

@@ -101,9 +101,12 @@ func New(opts Options) (*Server, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics()
 	}
-	if opts.Context == nil {
-		opts.Context = &engine.RunContext{}
+	rc := engine.RunContext{}
+	if opts.Context != nil {
+		rc = *opts.Context
 	}
+	rc.Durable = true
+	opts.Context = &rc
 	if opts.Flows == nil {
 		opts.Flows = opts.Plan.Flows
 	}

@@ -396,7 +396,7 @@ func runDLQRetry(c *cli.Context) error {
 		fmt.Fprintln(out, "no dead letters to retry")
 		return nil
 	}
-	rc := &engine.RunContext{Stdin: c.App.Reader, Stdout: c.App.Writer}
+	rc := &engine.RunContext{Stdin: c.App.Reader, Stdout: c.App.Writer, Durable: true}
 	byFlow := map[string]*flowVersion{}
 	defer func() {
 		for _, v := range byFlow {

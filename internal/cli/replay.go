@@ -524,7 +524,7 @@ func runReplay(c *cli.Context) error {
 	}
 
 	vs := &versions{st: st, flow: flow, opts: opts, errw: c.App.ErrWriter, byHash: map[string]*flowVersion{},
-		writable: !dry, rewrite: c.Bool("rewrite"), rc: &engine.RunContext{Stdin: c.App.Reader, Stdout: c.App.Writer}}
+		writable: !dry, rewrite: c.Bool("rewrite"), rc: &engine.RunContext{Stdin: c.App.Reader, Stdout: c.App.Writer, Durable: true}}
 	defer vs.close()
 	var curV *flowVersion
 	if mode == "current" {

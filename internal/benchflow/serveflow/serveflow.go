@@ -125,8 +125,11 @@ connection "http" "tms" {
     idempotency_key = "job.ref"
   }`
 	default:
+		// append: serve refuses a file target that would replace its file
+		// at every start.
 		target = fmt.Sprintf(`  target "file" "jobs" {
     path            = %q
+    append          = true
     idempotency_key = "job.ref"
   }`, t.Path)
 	}
