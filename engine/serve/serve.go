@@ -157,10 +157,13 @@ func where(r interface{ String() string }) string { return r.String() }
 
 // Addr is the listener's address once Run has started.
 func (s *Server) Addr() string {
-	if s.ln == nil {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
 		return ""
 	}
-	return s.ln.Addr().String()
+	return ln.Addr().String()
 }
 
 // Handler is the HTTP handler (health, metrics, webhooks).
@@ -213,7 +216,9 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("listen %s: %w", s.opts.Listen, err)
 		}
 	}
+	s.mu.Lock()
 	s.ln = ln
+	s.mu.Unlock()
 	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	s.log.Info("listening", "addr", ln.Addr().String())
