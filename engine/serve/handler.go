@@ -245,7 +245,7 @@ func (h *Handler) writeRetry(ctx context.Context, op *engine.Operation, heartbea
 			return engine.WriteResult{}, attempts, err
 		}
 		start := time.Now()
-		res, err := write(ctx, w, op)
+		res, err := h.writeHeartbeat(ctx, w, op, heartbeat)
 		if h.Metrics != nil {
 			h.Metrics.WriteSeconds.WithLabelValues(h.Flow.Name, op.Target).Observe(time.Since(start).Seconds())
 		}
@@ -284,6 +284,35 @@ func (h *Handler) writeRetry(ctx context.Context, op *engine.Operation, heartbea
 			return res, attempts, err
 		}
 	}
+}
+
+// writeHeartbeat writes, renewing the message's lease every Heartbeat
+// while the target takes its time: a write slower than the ack wait would
+// otherwise be handed to another worker, which takes the claim over (same
+// journal record) and writes it again.
+func (h *Handler) writeHeartbeat(ctx context.Context, w engine.TargetWriter, op *engine.Operation, heartbeat func()) (engine.WriteResult, error) {
+	if heartbeat == nil || h.Heartbeat <= 0 {
+		return write(ctx, w, op)
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(h.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				heartbeat()
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-stopped
+	}()
+	return write(ctx, w, op)
 }
 
 func write(ctx context.Context, w engine.TargetWriter, op *engine.Operation) (engine.WriteResult, error) {
