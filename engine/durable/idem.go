@@ -153,6 +153,22 @@ func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duratio
 	return nil, nil, ErrBusy
 }
 
+// Renew refreshes a held claim's time, so that other messages with the
+// same key keep waiting for its outcome instead of taking it over after
+// the lease: the claim's owner is alive, it is only slow (a long write, a
+// target that is down). An error means the claim could not be renewed
+// (taken over, or the store is unreachable); the claim stays as it was.
+func (s *Store) Renew(ctx context.Context, c *Claim) error {
+	rec := c.rec
+	rec.At = time.Now().UTC()
+	rev, err := s.idemCAS(ctx, c.key, rec.appendJSON(make([]byte, 0, 256)), c.rev)
+	if err != nil {
+		return err
+	}
+	c.rev, c.rec = rev, rec
+	return nil
+}
+
 // Done marks a claimed write as done with what the target answered.
 func (s *Store) Done(ctx context.Context, c *Claim, resultID, digest string) error {
 	rec := c.rec

@@ -209,7 +209,7 @@ func (h *Handler) writeOnce(ctx context.Context, e *durable.Entry, op *engine.Op
 		claim = c
 		break
 	}
-	res, attempts, err := h.writeRetry(ctx, op, heartbeat)
+	res, attempts, err := h.writeRetry(ctx, op, h.renewing(ctx, claim, heartbeat))
 	if err != nil {
 		// Free the key so a retry (or dlq retry) can claim it. Done with a
 		// fresh context: this must happen even during shutdown.
@@ -228,6 +228,30 @@ func (h *Handler) writeOnce(ctx context.Context, e *durable.Entry, op *engine.Op
 		h.Log.Error("target written but its idempotency record not stored", "flow", h.Flow.Name, "target", op.Target, "error", err)
 	}
 	return false, attempts, nil
+}
+
+// renewing returns a heartbeat that also keeps claim fresh (renewed once a
+// quarter of the lease has passed): while this message writes, or waits on
+// its target, another message with the same key must wait for its outcome,
+// not take the claim over after the lease as if its owner had died. The
+// heartbeat runs on one goroutine at a time, and never after writeRetry
+// returned.
+func (h *Handler) renewing(ctx context.Context, claim *durable.Claim, heartbeat func()) func() {
+	last := time.Now()
+	return func() {
+		if heartbeat != nil {
+			heartbeat()
+		}
+		if time.Since(last) < h.Lease/4 || ctx.Err() != nil {
+			return
+		}
+		last = time.Now()
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := h.Store.Renew(rctx, claim); err != nil {
+			h.Log.Warn("could not renew an idempotency claim", "flow", h.Flow.Name, "error", err)
+		}
+	}
 }
 
 // writeRetry tries a write until it succeeds, fails for good, or uses up
