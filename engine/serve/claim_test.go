@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,5 +81,39 @@ func TestLiveClaimIsNotTakenOver(t *testing.T) {
 	}
 	if reps[0].Outcome != serve.Delivered || reps[1].Outcome != serve.Duplicate {
 		t.Errorf("outcomes %s, %s; want delivered, duplicate", reps[0].Outcome, reps[1].Outcome)
+	}
+}
+
+// panicWriter is a connector with a bug: it panics on every write.
+type panicWriter struct{}
+
+func (panicWriter) Write(context.Context, *engine.Operation) error { panic("index out of range [3]") }
+func (panicWriter) Close() error                                   { return nil }
+
+// TestPanickingTargetIsDeadLettered: a target writer that panics does not
+// take the process (every flow, every message in flight) down with it: the
+// message is dead-lettered with the panic as its reason and the claim on
+// its key is released for a later retry.
+func TestPanickingTargetIsDeadLettered(t *testing.T) {
+	plan := compile(t, fmt.Sprintf(flowSrc, "http://127.0.0.1:1", t.Name()))
+	fp := plan.Flows[0]
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	h := serve.NewHandler(st, fp, "test", map[string]engine.TargetWriter{"jobs": panicWriter{}}, nil, nil, serve.BreakerOptions{})
+	rec, _ := json.Marshal(map[string]any{"ref": "R-1", "qty": 1})
+	e := &durable.Entry{Seq: 7, Flow: fp.Name, Plan: "test", Record: rec, ReceivedAt: time.Now()}
+	rep := h.Handle(context.Background(), engine.NewProcessor(plan, fp), e, func() {})
+	if rep.Outcome != serve.DeadLettered || rep.DeadLetter == nil || rep.DeadLetter.Step != "target.jobs" ||
+		!strings.Contains(rep.DeadLetter.Error, "index out of range") {
+		t.Fatalf("report %+v", rep)
+	}
+	if dls := deadLetters(t, st, fp.Name); len(dls) != 1 {
+		t.Errorf("dead letters: %d, want 1", len(dls))
+	}
+	if r, err := st.Lookup(context.Background(), fp.Name, "jobs", "job-R-1"); err != nil || r != nil {
+		t.Errorf("claim left behind: %+v, %v", r, err)
+	}
+	if s := h.Breakers["jobs"].State(); s != serve.Closed {
+		t.Errorf("breaker %s", s)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -339,7 +340,15 @@ func (h *Handler) writeHeartbeat(ctx context.Context, w engine.TargetWriter, op 
 	return write(ctx, w, op)
 }
 
-func write(ctx context.Context, w engine.TargetWriter, op *engine.Operation) (engine.WriteResult, error) {
+// write makes one write. A connector that panics fails this write for
+// good (the message is dead-lettered with the panic as its reason) rather
+// than taking the process, and every message in flight, down with it.
+func write(ctx context.Context, w engine.TargetWriter, op *engine.Operation) (res engine.WriteResult, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = engine.WriteResult{}, fmt.Errorf("target %s failed unexpectedly (panic: %v)\n%s", op.Target, r, debug.Stack())
+		}
+	}()
 	if rw, ok := w.(engine.ResultWriter); ok {
 		return rw.WriteResult(ctx, op)
 	}
