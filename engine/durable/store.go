@@ -71,6 +71,11 @@ type Options struct {
 	// DedupeWindow is how long a message id is remembered to drop a
 	// repeated journal write (default 10 minutes).
 	DedupeWindow time.Duration
+	// PublishTimeout is how long an asynchronous write (a journal append,
+	// an idempotency record) waits for the server's answer before it
+	// fails (default 30s): an answer lost in a cluster's leader change
+	// must not leave the write pending forever.
+	PublishTimeout time.Duration
 	// Logger receives connection events.
 	Logger *slog.Logger
 	// Name identifies this process to the NATS server.
@@ -121,6 +126,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Name == "" {
 		opts.Name = "flowctl"
 	}
+	if opts.PublishTimeout <= 0 {
+		opts.PublishTimeout = 30 * time.Second
+	}
 	s := &Store{log: opts.Logger, opts: opts}
 	var err error
 	if opts.URL == "" {
@@ -132,11 +140,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.JS, err = jetstream.New(s.NC, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+	if s.JS, err = jetstream.New(s.NC, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(opts.PublishTimeout)); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if s.idemJS, err = jetstream.New(s.NC, jetstream.WithPublishAsyncMaxPending(4096)); err != nil {
+	if s.idemJS, err = jetstream.New(s.NC, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(opts.PublishTimeout)); err != nil {
 		s.Close()
 		return nil, err
 	}
