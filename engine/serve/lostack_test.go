@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -50,4 +51,29 @@ func TestShutdownWithUnansweredJournalWrite(t *testing.T) {
 	if a, n := f.acked.Load(), f.nacks.Load(); a != 0 || n != 1 {
 		t.Errorf("receipts acked %d, nacked %d; want 0, 1", a, n)
 	}
+}
+
+// TestBacklogLimitOne: with --backlog-limit 1 intake pauses after each
+// message and resumes once it is settled; it must not stay paused for good
+// (it reopened below 90 % of the limit: below 0).
+func TestBacklogLimitOne(t *testing.T) {
+	tg := &target{applied: map[string]int{}}
+	hs := httptest.NewServer(tg)
+	defer hs.Close()
+	f := newFeed(t.Name())
+	plan := compile(t, fmt.Sprintf(flowSrc, hs.URL, t.Name()))
+	st := openStore(t, t.TempDir())
+	defer st.Close()
+	r := start(t, st, plan, serve.Options{Workers: 2, BacklogLimit: 1})
+	defer r.stop(t)
+	go func() {
+		for i := range 3 {
+			select {
+			case f.ch <- map[string]any{"ref": fmt.Sprintf("R-%d", i), "qty": json.Number("1")}:
+			case <-time.After(20 * time.Second):
+				return
+			}
+		}
+	}()
+	waitFor(t, "three messages delivered", 15*time.Second, func() bool { k, _ := tg.count(); return k == 3 })
 }

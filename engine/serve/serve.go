@@ -548,7 +548,7 @@ func (fr *flowRun) monitor(workCtx, intakeCtx context.Context) {
 			switch {
 			case backlog >= s.opts.BacklogLimit:
 				fr.gate.close(fmt.Sprintf("backlog %d ≥ limit %d", backlog, s.opts.BacklogLimit))
-			case backlog < s.opts.BacklogLimit*9/10:
+			case backlog < max(s.opts.BacklogLimit*9/10, 1): // limit 1: resume when empty
 				fr.gate.open("backlog")
 			}
 		}
