@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 func splitHostPort(addr string) (string, int, error) {
@@ -18,10 +19,30 @@ func splitHostPort(addr string) (string, int, error) {
 	return host, port, nil
 }
 
-// redactURL drops credentials from a NATS URL before it is logged.
+// redactURL drops credentials from a NATS URL before it is logged; raw
+// may be a comma-separated list of servers (a cluster), each with its own
+// credentials, and a server may be given without a scheme.
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	parts := strings.Split(raw, ",")
+	for i, p := range parts {
+		parts[i] = redactOne(strings.TrimSpace(p))
+	}
+	return strings.Join(parts, ",")
+}
+
+func redactOne(raw string) string {
+	s := raw
+	if !strings.Contains(s, "://") {
+		s = "nats://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return "REDACTED"
+		}
+		return raw
+	}
+	if u.User == nil {
 		return raw
 	}
 	u.User = url.User("REDACTED")
