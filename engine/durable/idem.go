@@ -141,7 +141,17 @@ func (s *Store) ClaimKey(ctx context.Context, rec IdemRecord, lease time.Duratio
 		if cur.State == IdemDone {
 			return nil, &cur, nil
 		}
-		if cur.Journal != rec.Journal && time.Since(cur.At) < lease {
+		// A live claim is renewed every quarter lease. Another message's
+		// claim is taken over once it missed a whole lease; a claim of this
+		// same message (a crash, then redelivery) once it missed two
+		// renewals — not at once, since a second copy of a message can
+		// arrive while the first is still being written (its lease lapsed
+		// during a stall), and both must not write.
+		stale := lease
+		if cur.Journal == rec.Journal {
+			stale = lease / 2
+		}
+		if time.Since(cur.At) < stale {
 			return nil, nil, ErrBusy
 		}
 		rev, err = s.idemCAS(ctx, k, data, e.Revision())

@@ -110,6 +110,24 @@ func TestClaims(t *testing.T) {
 	if _, _, err := st.ClaimKey(ctx, other, time.Minute); !errors.Is(err, ErrBusy) {
 		t.Fatalf("claim of a held key: %v", err)
 	}
+	// A second copy of the same message while the first one's claim is
+	// fresh waits: both must not write.
+	if _, _, err := st.ClaimKey(ctx, rec, time.Minute); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second copy of the message while its claim is fresh: %v", err)
+	}
+	// A claim that missed two renewals (its process died) is taken over by
+	// the redelivered message; another message still waits for the lease.
+	if err := st.Release(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	old := rec
+	old.At = time.Now().UTC().Add(-40 * time.Second)
+	if _, _, err := st.ClaimKey(ctx, old, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.ClaimKey(ctx, other, time.Minute); !errors.Is(err, ErrBusy) {
+		t.Fatalf("another message took over a claim before its lease ended: %v", err)
+	}
 	if c, dup, err = st.ClaimKey(ctx, rec, time.Minute); err != nil || dup != nil {
 		t.Fatalf("takeover by the same message: %v %v", err, dup)
 	}

@@ -286,6 +286,7 @@ type flowRun struct {
 	keyMu   sync.Mutex
 
 	requeueLog sampler
+	held       heldSet
 
 	// The backlog as last read from the consumer, plus what intake has
 	// journaled since: the monitor reads every 250 ms, and a fast source
@@ -300,6 +301,53 @@ func (fr *flowRun) noteJournaled() {
 	n := fr.journaledSince.Add(1)
 	if limit := int64(fr.s.opts.BacklogLimit); fr.lastBacklog.Load()+n >= limit {
 		fr.gate.close(fmt.Sprintf("backlog ~%d ≥ limit %d", fr.lastBacklog.Load()+n, limit))
+	}
+}
+
+// heldSet is the messages taken from the journal that no worker has
+// started on yet; their leases are renewed until one does.
+type heldSet struct {
+	mu   sync.Mutex
+	msgs map[jetstream.Msg]struct{}
+}
+
+func (h *heldSet) add(m jetstream.Msg) {
+	h.mu.Lock()
+	if h.msgs == nil {
+		h.msgs = map[jetstream.Msg]struct{}{}
+	}
+	h.msgs[m] = struct{}{}
+	h.mu.Unlock()
+}
+
+func (h *heldSet) take(m jetstream.Msg) {
+	h.mu.Lock()
+	delete(h.msgs, m)
+	h.mu.Unlock()
+}
+
+// renew sends InProgress for every held message each interval until ctx
+// ends or the dispatcher is done (every message then is with a worker).
+func (h *heldSet) renew(ctx context.Context, dispatched <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-dispatched:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		held := make([]jetstream.Msg, 0, len(h.msgs))
+		for m := range h.msgs {
+			held = append(held, m)
+		}
+		h.mu.Unlock()
+		for _, m := range held {
+			m.InProgress()
+		}
 	}
 }
 
@@ -346,7 +394,7 @@ func (fr *flowRun) start(ctx, intakeCtx, workCtx context.Context, intakeWG, work
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 	var mopts []jetstream.PullMessagesOpt
-	mopts = append(mopts, jetstream.PullMaxMessages(s.opts.Workers*2))
+	mopts = append(mopts, jetstream.PullMaxMessages(s.opts.Workers))
 	if fr.fp.Ordered {
 		// One process at a time takes an ordered flow's messages (the
 		// others stand by and take over when it stops pulling); within
@@ -386,9 +434,11 @@ func (fr *flowRun) start(ctx, intakeCtx, workCtx context.Context, intakeWG, work
 			}
 		}()
 	}
+	dispatched := make(chan struct{})
 	workWG.Add(1)
 	go func() {
 		defer workWG.Done()
+		defer close(dispatched)
 		defer func() {
 			if fr.fp.Ordered {
 				for _, ch := range chans {
@@ -413,8 +463,17 @@ func (fr *flowRun) start(ctx, intakeCtx, workCtx context.Context, intakeWG, work
 				h.Write([]byte(msg.Headers().Get("Flowctl-Key")))
 				ch = chans[int(h.Sum32()%uint32(n))]
 			}
+			// Until a worker starts on it, the message waits here or in a
+			// worker's queue: keep its lease, or a long stall (a target
+			// down) would hand it to another worker as well.
+			fr.held.add(msg)
 			ch <- msg
 		}
+	}()
+	workWG.Add(1)
+	go func() {
+		defer workWG.Done()
+		fr.held.renew(workCtx, dispatched, fr.h.Heartbeat)
 	}()
 
 	// Backlog monitor.
@@ -454,6 +513,7 @@ func (fr *flowRun) closeWriters() {
 
 // work handles one delivered message and settles it with the journal.
 func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstream.Msg) {
+	fr.held.take(msg)
 	s := fr.s
 	md, err := msg.Metadata()
 	if err != nil {
