@@ -129,9 +129,12 @@ func (fr *flowRun) accept(ctx context.Context, m *engine.Message) error {
 		return err
 	}
 	if _, err := s.opts.Store.AppendSync(ctx, e); err != nil {
-		s.m.JournalErrors.WithLabelValues(fr.fp.Name).Inc()
-		s.journalFailed(err)
-		s.log.Error("journal write failed; webhook answered 503", "flow", fr.fp.Name, "error", err)
+		if ctx.Err() != nil {
+			return engine.Retryable(errors.New("request ended before the message was journaled"), 5*time.Second)
+		}
+		// Like a watched source: pause intake (later requests get 503 at
+		// once), say why in /readyz, probe again shortly.
+		fr.journalFailed(s.log.With("flow", fr.fp.Name, "source", "webhook"), m, err)
 		return engine.Retryable(fmt.Errorf("journal unavailable: %w", err), 5*time.Second)
 	}
 	s.m.In.WithLabelValues(fr.fp.Name).Inc()

@@ -547,6 +547,11 @@ func (fr *flowRun) work(ctx context.Context, proc *engine.Processor, msg jetstre
 		msg.NakWithDelay(rep.RetryAfter)
 		return
 	case Stopped:
+		// Cut off by shutdown: not this message's doing, so it does not
+		// count towards --max-deliver.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		s.opts.Store.CountRequeue(cctx, fr.fp.Name, e.Seq)
+		cancel()
 		msg.Nak()
 		return
 	case DeadLettered:
