@@ -139,7 +139,9 @@ flow "orders" {
 }
 `
 
-func compile(t *testing.T, src string) *engine.Plan {
+func compile(t *testing.T, src string) *engine.Plan { return compileF(t, src) }
+
+func compileF(t testing.TB, src string) *engine.Plan {
 	t.Helper()
 	cfg, diags := dsl.Load([]string{"t.hcl"}, map[string][]byte{"t.hcl": []byte(src)})
 	if diags.HasErrors() {
