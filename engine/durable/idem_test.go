@@ -142,3 +142,28 @@ func TestClaims(t *testing.T) {
 		t.Fatalf("lookup: %+v %v", got, err)
 	}
 }
+
+// TestOpenKeepsServesSettings: serve configures the streams (Configure);
+// another command opening the same store uses them as they are instead of
+// resetting them to its own defaults.
+func TestOpenKeepsServesSettings(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := Open(ctx, Options{DataDir: dir, JournalMaxAge: time.Hour, Configure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(ctx, Options{DataDir: dir}) // attaches, defaults: 7 days
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := other.Journal.Info(ctx)
+	other.Close()
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.MaxAge != time.Hour {
+		t.Fatalf("journal max age %v after another command opened the store, want serve's 1h", info.Config.MaxAge)
+	}
+}

@@ -76,6 +76,10 @@ type Options struct {
 	// fails (default 30s): an answer lost in a cluster's leader change
 	// must not leave the write pending forever.
 	PublishTimeout time.Duration
+	// Configure brings existing streams and buckets to these options
+	// (serve); otherwise they are used as they are and only missing ones
+	// are created (dlq, replay).
+	Configure bool
 	// Logger receives connection events.
 	Logger *slog.Logger
 	// Name identifies this process to the NATS server.
@@ -301,7 +305,7 @@ func (s *Store) ensure(ctx context.Context) error {
 		cfg.Storage = jetstream.FileStorage
 		cfg.Replicas = s.opts.Replicas
 		cfg.AllowDirect = true
-		if *st.dst, err = s.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
+		if *st.dst, err = s.stream(ctx, cfg); err != nil {
 			return fmt.Errorf("stream %s: %w", cfg.Name, err)
 		}
 	}
@@ -318,11 +322,37 @@ func (s *Store) ensure(ctx context.Context) error {
 		cfg := b.cfg
 		cfg.Storage = jetstream.FileStorage
 		cfg.Replicas = s.opts.Replicas
-		if *b.dst, err = s.JS.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
+		if *b.dst, err = s.bucket(ctx, cfg); err != nil {
 			return fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 		}
 	}
 	return nil
+}
+
+// stream creates a stream, or with Configure brings an existing one to
+// cfg; without it an existing stream is used as it is (dlq and replay must
+// not, say, reset the replicas serve set on a cluster).
+func (s *Store) stream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	if s.opts.Configure {
+		return s.JS.CreateOrUpdateStream(ctx, cfg)
+	}
+	st, err := s.JS.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return s.JS.CreateStream(ctx, cfg)
+	}
+	return st, err
+}
+
+// bucket is stream's counterpart for key-value buckets.
+func (s *Store) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	if s.opts.Configure {
+		return s.JS.CreateOrUpdateKeyValue(ctx, cfg)
+	}
+	kv, err := s.JS.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return s.JS.CreateKeyValue(ctx, cfg)
+	}
+	return kv, err
 }
 
 func orUnlimited(n int64) int64 {

@@ -65,6 +65,8 @@ Examples:
 			&cli.StringFlag{Name: "nats-listen", Usage: "`ADDR` the embedded NATS server listens on (token in DIR/nats.json; default 127.0.0.1, free port)"},
 			&cli.Int64Flag{Name: "max-store", Usage: "cap the embedded server's disk use at `BYTES`"},
 			&cli.BoolFlag{Name: "sync-always", Usage: "fsync every journal write (survives power loss; slower)"},
+			&cli.IntFlag{Name: "replicas", Value: 1, Usage: "replicas of the streams and buckets on a NATS cluster (--nats)"},
+			&cli.DurationFlag{Name: "journal-max-age", Value: 7 * 24 * time.Hour, Usage: "how long journal records are kept (for replay)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
 		}, storeFlags...), varFlag),
 		Action: runServe,
@@ -119,6 +121,7 @@ func runServe(c *cli.Context) error {
 	st, err := durable.Open(ctx, durable.Options{
 		URL: c.String("nats"), DataDir: c.String("data"), ListenAddr: c.String("nats-listen"),
 		MaxStore: c.Int64("max-store"), SyncAlways: c.Bool("sync-always"), Logger: log, Name: "flowctl-serve",
+		Replicas: c.Int("replicas"), JournalMaxAge: c.Duration("journal-max-age"), Configure: true,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
