@@ -40,27 +40,68 @@ flow "events" {
 }
 `
 
+// eventLog is a target that records, per order, the event numbers in the
+// order they arrive; before (may be nil) runs first on each request.
+type eventLog struct {
+	mu     sync.Mutex
+	seen   map[string][]int
+	before func(n int)
+}
+
+func newEventLog(before func(n int)) *eventLog {
+	return &eventLog{seen: map[string][]int{}, before: before}
+}
+
+func (l *eventLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	data, _ := io.ReadAll(r.Body)
+	var b struct {
+		Order string
+		N     int
+	}
+	json.Unmarshal(data, &b)
+	if l.before != nil {
+		l.before(b.N)
+	}
+	l.mu.Lock()
+	l.seen[b.Order] = append(l.seen[b.Order], b.N)
+	l.mu.Unlock()
+	w.WriteHeader(http.StatusCreated)
+}
+
+func (l *eventLog) total() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, v := range l.seen {
+		n += len(v)
+	}
+	return n
+}
+
+// checkOrder fails unless every order's events arrived as 0, 1, 2, ...
+func (l *eventLog) checkOrder(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for k, ns := range l.seen {
+		for i := range ns {
+			if ns[i] != i {
+				t.Fatalf("key %s: events arrived as %v", k, ns)
+			}
+		}
+	}
+}
+
 // TestOrderedFlowKeepsKeyOrder: in an ordered flow, the events of one key
 // reach the target in the order they were journaled, even with many
 // workers and a slow, jittery target.
 func TestOrderedFlowKeepsKeyOrder(t *testing.T) {
-	var mu sync.Mutex
-	seen := map[string][]int{}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		data, _ := io.ReadAll(r.Body)
-		var b struct {
-			Order string
-			N     int
-		}
-		json.Unmarshal(data, &b)
-		if b.N%7 == 3 {
+	log := newEventLog(func(n int) {
+		if n%7 == 3 {
 			time.Sleep(2 * time.Millisecond) // reorder anything that can be reordered
 		}
-		mu.Lock()
-		seen[b.Order] = append(seen[b.Order], b.N)
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-	}))
+	})
+	hs := httptest.NewServer(log)
 	defer hs.Close()
 	f := newFeed(t.Name())
 	plan := compile(t, fmt.Sprintf(orderedSrc, hs.URL, t.Name()))
@@ -73,23 +114,9 @@ func TestOrderedFlowKeepsKeyOrder(t *testing.T) {
 			f.ch <- map[string]any{"order": fmt.Sprintf("SO%d", k), "n": json.Number(fmt.Sprint(n))}
 		}
 	}
-	waitFor(t, "all events", 60*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		total := 0
-		for _, v := range seen {
-			total += len(v)
-		}
-		return total >= keys*per
-	})
+	waitFor(t, "all events", 60*time.Second, func() bool { return log.total() >= keys*per })
 	r.stop(t)
-	for k, ns := range seen {
-		for i := range ns {
-			if ns[i] != i {
-				t.Fatalf("key %s: events arrived as %v", k, ns)
-			}
-		}
-	}
+	log.checkOrder(t)
 }
 
 // TestOutageRequeuesInsteadOfDeadLettering: while the target is down the

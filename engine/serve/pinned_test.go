@@ -3,10 +3,7 @@ package serve_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,22 +15,9 @@ import (
 // ordered flow; one of them takes all its messages (the other stands by),
 // so per-key order holds across processes too.
 func TestOrderedFlowPinnedToOneProcess(t *testing.T) {
-	var mu sync.Mutex
-	seen := map[string][]int{}
 	release := make(chan struct{})
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		<-release
-		data, _ := io.ReadAll(r.Body)
-		var b struct {
-			Order string
-			N     int
-		}
-		json.Unmarshal(data, &b)
-		mu.Lock()
-		seen[b.Order] = append(seen[b.Order], b.N)
-		mu.Unlock()
-		w.WriteHeader(http.StatusCreated)
-	}))
+	log := newEventLog(func(int) { <-release })
+	hs := httptest.NewServer(log)
 	defer hs.Close()
 	f := newFeed(t.Name())
 	plan := compile(t, fmt.Sprintf(orderedSrc, hs.URL, t.Name()))
@@ -61,15 +45,7 @@ func TestOrderedFlowPinnedToOneProcess(t *testing.T) {
 	r2 := start(t, st2, plan, serve.Options{Workers: 8, Metrics: m2})
 	time.Sleep(300 * time.Millisecond) // the second server pulls
 	close(release)
-	waitFor(t, "all events", 60*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		total := 0
-		for _, v := range seen {
-			total += len(v)
-		}
-		return total >= keys*per
-	})
+	waitFor(t, "all events", 60*time.Second, func() bool { return log.total() >= keys*per })
 	r1.stop(t)
 	r2.stop(t)
 	out1 := testutil.ToFloat64(m1.Out.WithLabelValues("events", "delivered"))
@@ -77,12 +53,6 @@ func TestOrderedFlowPinnedToOneProcess(t *testing.T) {
 	if out1 != keys*per || out2 != 0 {
 		t.Errorf("delivered by the two servers: %v and %v; want all by the first", out1, out2)
 	}
-	for k, ns := range seen {
-		for i := range ns {
-			if ns[i] != i {
-				t.Fatalf("key %s: events arrived as %v", k, ns)
-			}
-		}
-	}
+	log.checkOrder(t)
 	t.Logf("delivered: %v / %v", out1, out2)
 }
