@@ -27,14 +27,15 @@ func main() {
 	workers := flag.Int("workers", 0, "serve workers per flow (0: serve's default)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the durable throughput run (file target) here")
 	pacedProfile := flag.String("paced-cpuprofile", "", "write a CPU profile of the paced run here")
+	syncAlways := flag.Bool("sync-always", false, "fsync every write, as serve --sync-always does")
 	flag.Parse()
-	if err := run(*n, *httpN, *rate, *paced, *workers, *cpuprofile, *pacedProfile); err != nil {
+	if err := run(*n, *httpN, *rate, *paced, *workers, *cpuprofile, *pacedProfile, *syncAlways); err != nil {
 		fmt.Fprintln(os.Stderr, "servebench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofile, pacedProfile string) error {
+func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofile, pacedProfile string, syncAlways bool) error {
 	ctx := context.Background()
 	fmt.Printf("Durable serve (embedded JetStream), GOMAXPROCS=%d, flow: 3 validations, 14 mapped fields, idempotency key:\n", runtime.GOMAXPROCS(0))
 
@@ -48,7 +49,7 @@ func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofil
 		if err != nil {
 			return fmt.Errorf("run, %s target: %w", target, err)
 		}
-		o := serveflow.DurableOptions{Target: target, HTTP: ht, N: count, Workers: workers}
+		o := serveflow.DurableOptions{Target: target, HTTP: ht, N: count, Workers: workers, SyncAlways: syncAlways}
 		o.Profile = profiler(prof)
 		dur, err := serveflow.Durable(ctx, o)
 		if err != nil {
@@ -71,7 +72,7 @@ func run(n, httpN int, rate float64, paced time.Duration, workers int, cpuprofil
 	}
 	if paced > 0 {
 		count := int(rate * paced.Seconds())
-		res, err := serveflow.Durable(ctx, serveflow.DurableOptions{Target: "file", N: count, Rate: rate, Workers: workers, Profile: profiler(pacedProfile)})
+		res, err := serveflow.Durable(ctx, serveflow.DurableOptions{Target: "file", N: count, Rate: rate, Workers: workers, Profile: profiler(pacedProfile), SyncAlways: syncAlways})
 		if err != nil {
 			return fmt.Errorf("paced: %w", err)
 		}

@@ -447,6 +447,8 @@ type DurableOptions struct {
 	Rate    float64       // 0: as fast as serve takes them; else paced
 	Workers int           // serve's workers per flow (0: its default)
 	Profile func() func() // called once the server is up; the func it returns when all settled
+	// SyncAlways fsyncs every journal and store write (serve --sync-always).
+	SyncAlways bool
 }
 
 // Durable measures the flow under serve with embedded JetStream in a
@@ -468,7 +470,7 @@ func Durable(ctx context.Context, o DurableOptions) (Result, error) {
 	defer Remove(name)
 
 	octx, ocancel := context.WithTimeout(ctx, 30*time.Second)
-	st, err := durable.Open(octx, durable.Options{DataDir: filepath.Join(dir, "data")})
+	st, err := durable.Open(octx, durable.Options{DataDir: filepath.Join(dir, "data"), SyncAlways: o.SyncAlways})
 	ocancel()
 	if err != nil {
 		return Result{}, err
