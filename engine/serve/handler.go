@@ -138,13 +138,7 @@ func (h *Handler) Handle(ctx context.Context, proc *engine.Processor, e *durable
 	}
 	for i := range res.Ops {
 		op := &res.Ops[i]
-		key := op.Key
-		if key == "" {
-			// No key from the flow: the journal record and the operation's
-			// place in it identify the write.
-			key = fmt.Sprintf("journal:%d/%d", e.Seq, i)
-		}
-		dup, attempts, err := h.writeOnce(ctx, e, op, key, heartbeat)
+		dup, attempts, err := h.writeOnce(ctx, e, op, WriteKey(e, i, op), heartbeat)
 		switch {
 		case err == nil && dup:
 			rep.Duplicates = append(rep.Duplicates, op.Target)

@@ -13,8 +13,8 @@ import (
 // messages through a Handler outside serve.
 
 // WriteKey is the idempotency key Handle writes operation i of entry e
-// under: the flow's key, or the journal record and the operation's place
-// in it when the flow gives none.
+// under: the flow's key, or — when the flow gives none — the journal record
+// and the operation's place in it, which identify the write just as well.
 func WriteKey(e *durable.Entry, i int, op *engine.Operation) string {
 	if op.Key != "" {
 		return op.Key

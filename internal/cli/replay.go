@@ -361,15 +361,18 @@ type replayEntry struct {
 	Duplicates []string `json:"duplicates,omitempty"`
 	// AlreadyWritten (dry run) lists the operations written before, by
 	// index into Operations, with the journal record that wrote them.
-	AlreadyWritten []alreadyWritten   `json:"already_written,omitempty"`
-	Step           string             `json:"step,omitempty"`  // dead_lettered: where it failed
-	Error          string             `json:"error,omitempty"` // dead_lettered, failed: why
-	Location       string             `json:"location,omitempty"`
-	SkipReason     string             `json:"skip_reason,omitempty"`
-	NewDLQSeq      uint64             `json:"new_dlq_seq,omitempty"`
-	DLQRemoved     bool               `json:"dlq_removed,omitempty"`
-	Recorded       *recordedDiff      `json:"recorded,omitempty"`
-	Warnings       []engine.Rejection `json:"warnings,omitempty"`
+	AlreadyWritten []alreadyWritten `json:"already_written,omitempty"`
+	Step           string           `json:"step,omitempty"`  // dead_lettered: where it failed
+	Error          string           `json:"error,omitempty"` // dead_lettered, failed: why
+	Location       string           `json:"location,omitempty"`
+	SkipReason     string           `json:"skip_reason,omitempty"`
+	NewDLQSeq      uint64           `json:"new_dlq_seq,omitempty"`
+	DLQRemoved     bool             `json:"dlq_removed,omitempty"`
+	// OldDLQSeqs are earlier dead letters of a message replayed from the
+	// journal, removed now that it has an outcome.
+	OldDLQSeqs []uint64           `json:"removed_dead_letters,omitempty"`
+	Recorded   *recordedDiff      `json:"recorded,omitempty"`
+	Warnings   []engine.Rejection `json:"warnings,omitempty"`
 }
 
 type alreadyWritten struct {
@@ -551,6 +554,22 @@ func runReplay(c *cli.Context) error {
 		return nil
 	}
 	var journal, dlqSeqs []uint64
+	// A message replayed from the journal may have dead letters from
+	// earlier runs: once it has an outcome now, they are stale (delivered,
+	// skipped) or superseded (dead-lettered again), so they are removed —
+	// the dead-letter store then says what is still wrong.
+	var oldDLs map[uint64][]uint64
+	if !dry && !rep.DLQ {
+		oldDLs = map[uint64][]uint64{}
+		if err := st.DeadLetters(ctx, durable.Filter{Flow: flow}, func(d *durable.DeadLetter) error {
+			if d.Entry != nil {
+				oldDLs[d.Entry.Seq] = append(oldDLs[d.Entry.Seq], d.Seq)
+			}
+			return nil
+		}); err != nil {
+			return exitf(ExitUsage, "reading the dead letters: %v", err)
+		}
+	}
 	for _, it := range items {
 		if ctx.Err() != nil {
 			break
@@ -572,6 +591,11 @@ func runReplay(c *cli.Context) error {
 			}
 		} else {
 			realEntry(ctx, v, it, re)
+			if it.dl == nil {
+				if err := settleOldDeadLetters(ctx, st, oldDLs, re); err != nil {
+					return exitf(ExitUsage, "journal record %d: %v", it.e.Seq, err)
+				}
+			}
 		}
 		rep.Summary.count(re.Outcome)
 		rep.Entries = append(rep.Entries, re)
@@ -701,6 +725,35 @@ func fillResult(re *replayEntry, r serve.Report) {
 	}
 }
 
+// settleOldDeadLetters removes the dead letters a journal message had
+// before this replay gave it an outcome (a message that failed again has a
+// new one by now).
+func settleOldDeadLetters(ctx context.Context, st *durable.Store, old map[uint64][]uint64, re *replayEntry) error {
+	switch re.Outcome {
+	case "delivered", "duplicate", "skipped", "dead_lettered":
+	default:
+		return nil // not settled now: its dead letters stay
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	for _, seq := range old[re.JournalSeq] {
+		if err := st.RemoveDeadLetter(sctx, seq); err != nil {
+			return fmt.Errorf("removing its earlier dead letter %d: %w", seq, err)
+		}
+		re.DLQRemoved = true
+		re.OldDLQSeqs = append(re.OldDLQSeqs, seq)
+	}
+	return nil
+}
+
+func joinSeqs(seqs []uint64) string {
+	parts := make([]string, len(seqs))
+	for i, n := range seqs {
+		parts[i] = strconv.FormatUint(n, 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // realEntry writes one message (settling its dead letter with --dlq).
 func realEntry(ctx context.Context, v *flowVersion, it replayItem, re *replayEntry) {
 	if it.dl != nil {
@@ -757,6 +810,9 @@ func printReplayEntry(w io.Writer, re *replayEntry, dry bool) error {
 		fmt.Fprintln(w)
 	default:
 		fmt.Fprintf(w, "%s: %s: %s\n", head, re.Outcome, clean(re.Error))
+	}
+	if len(re.OldDLQSeqs) > 0 {
+		fmt.Fprintf(w, "  earlier dead letter(s) %s removed\n", joinSeqs(re.OldDLQSeqs))
 	}
 	if dry {
 		written := map[int]alreadyWritten{}

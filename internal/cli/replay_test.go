@@ -470,7 +470,19 @@ func TestReplay(t *testing.T) {
 	if code != 1 {
 		t.Errorf("replay of R-4 with the unfixed flow: exit %d, want 1", code)
 	}
-	mustContain(t, "replay dead-lettered", out, "key R-4: dead_lettered by target.jobs", "1 dead_lettered")
+	mustContain(t, "replay dead-lettered", out, "key R-4: dead_lettered by target.jobs", "1 dead_lettered", "earlier dead letter(s) ")
+	// Its earlier dead letter was replaced, not kept beside the new one.
+	f.withStore(t, func(st *durable.Store) {
+		n := 0
+		for _, d := range deadLettersOf(t, st) {
+			if d.Entry != nil && d.Entry.Key == "R-4" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("R-4 has %d dead letters after failing again in a replay, want 1", n)
+		}
+	})
 
 	// Replaying the dead letters through the fixed flow settles them.
 	code, out, _ = flowctl(t, "replay", "--flow", "orders", "--dlq", "--output", "json", "--data", f.data, f.v2)
