@@ -128,7 +128,8 @@ func (fr *flowRun) accept(ctx context.Context, m *engine.Message) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.opts.Store.AppendSync(ctx, e); err != nil {
+	ack, err := s.opts.Store.AppendSync(ctx, e)
+	if err != nil {
 		if ctx.Err() != nil {
 			return engine.Retryable(errors.New("request ended before the message was journaled"), 5*time.Second)
 		}
@@ -137,9 +138,22 @@ func (fr *flowRun) accept(ctx context.Context, m *engine.Message) error {
 		fr.journalFailed(s.log.With("flow", fr.fp.Name, "source", "webhook"), m, err)
 		return engine.Retryable(fmt.Errorf("journal unavailable: %w", err), 5*time.Second)
 	}
-	s.m.In.WithLabelValues(fr.fp.Name).Inc()
-	fr.noteJournaled()
+	fr.countIn(ack.Duplicate)
+	if !ack.Duplicate {
+		fr.noteJournaled()
+	}
 	return nil
+}
+
+// countIn counts a message the journal confirmed: a new one, or a repeat
+// of one it already had (same source id within the dedupe window: a
+// source offering it again, a sender retrying), which is not work.
+func (fr *flowRun) countIn(duplicate bool) {
+	if duplicate {
+		fr.s.m.Deduped.WithLabelValues(fr.fp.Name).Inc()
+		return
+	}
+	fr.s.m.In.WithLabelValues(fr.fp.Name).Inc()
 }
 
 // pending is a message whose journal write is on its way.
@@ -199,7 +213,7 @@ func (fr *flowRun) runWatch(ctx context.Context) {
 				fr.journalFailed(log, m, err)
 				continue
 			}
-			fr.noteJournaled()
+			fr.noteJournaled() // counted as sent: the gate must not wait for the answers
 			acks <- pending{m: m, fut: fut}
 		}
 		r.Close()
@@ -213,8 +227,8 @@ func (fr *flowRun) settleJournaled(acks <-chan pending) {
 	log := s.log.With("flow", fr.fp.Name)
 	for p := range acks {
 		select {
-		case <-p.fut.Ok():
-			s.m.In.WithLabelValues(fr.fp.Name).Inc()
+		case ack := <-p.fut.Ok():
+			fr.countIn(ack.Duplicate)
 			if p.m.Receipt != nil {
 				if err := p.m.Receipt.Ack(context.Background()); err != nil {
 					log.Warn("the source could not record a journaled message as taken; it may offer it again (deduped)", "error", err)

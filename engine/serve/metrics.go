@@ -11,6 +11,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	In            *prometheus.CounterVec   // flow: messages journaled
+	Deduped       *prometheus.CounterVec   // flow: repeats the journal already had
 	Out           *prometheus.CounterVec   // flow, outcome: messages settled
 	Writes        *prometheus.CounterVec   // flow, target, result (ok, duplicate, error)
 	Retries       *prometheus.CounterVec   // flow, target
@@ -50,6 +51,7 @@ func NewMetrics() *Metrics {
 	return &Metrics{
 		Registry:      r,
 		In:            counter("messages_in_total", "Inbound messages journaled.", "flow"),
+		Deduped:       counter("messages_deduped_total", "Inbound messages the journal already had (same source id within the dedupe window): not journaled again.", "flow"),
 		Out:           counter("messages_out_total", "Messages settled, by outcome (delivered, duplicate, skipped, dead_lettered).", "flow", "outcome"),
 		Writes:        counter("target_writes_total", "Target writes by result (ok, duplicate, error).", "flow", "target", "result"),
 		Retries:       counter("target_retries_total", "Target writes retried after a retryable failure.", "flow", "target"),
