@@ -51,7 +51,7 @@ get --drain-timeout to finish, and the rest stay journaled for the next
 start. A configuration with errors is refused with its diagnostics.
 
 Examples:
-  flowctl serve examples/delivery-to-invoice
+  flowctl serve examples/serve-quickstart        # needs no service; see its README
   flowctl serve --data /var/lib/flowctl --listen 127.0.0.1:9090 flows/
   flowctl serve --nats nats://nats-1:4222,nats://nats-2:4222 flows/`,
 		Flags: append(append([]cli.Flag{
