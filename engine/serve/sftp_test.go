@@ -1,7 +1,6 @@
 package serve_test
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -73,19 +72,7 @@ flow "partner_orders" {
 	st := openStore(t, t.TempDir())
 	defer st.Close()
 
-	// The journal refuses writes: its subjects are elsewhere for now.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	info, err := st.Journal.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jcfg := info.Config
-	subjects := jcfg.Subjects
-	jcfg.Subjects = []string{"elsewhere.>"}
-	if _, err := st.JS.UpdateStream(ctx, jcfg); err != nil {
-		t.Fatal(err)
-	}
+	restore := refuseJournal(t, st)
 	inbox := s.Path("/out/orders.ndjson")
 	os.MkdirAll(filepath.Dir(inbox), 0o755)
 	if err := os.WriteFile(inbox, []byte("{\"ref\":\"P-1\",\"qty\":2}\n{\"ref\":\"P-2\",\"qty\":0}\n{\"ref\":\"P-3\",\"qty\":5}\n"), 0o644); err != nil {
@@ -102,10 +89,7 @@ flow "partner_orders" {
 		t.Fatalf("the file went to error/ for a journal failure: %v", m)
 	}
 
-	jcfg.Subjects = subjects
-	if _, err := st.JS.UpdateStream(ctx, jcfg); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	archived := s.Path("/out/archive/orders.ndjson")
 	waitFor(t, "the file archived", 20*time.Second, func() bool { _, err := os.Stat(archived); return err == nil })
 	waitFor(t, "deliveries", 20*time.Second, func() bool { k, _ := tg.count(); return k == 2 })

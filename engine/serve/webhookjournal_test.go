@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowctl/flowctl/engine/durable"
 	"github.com/flowctl/flowctl/engine/serve"
 )
 
@@ -42,19 +43,7 @@ func TestWebhookJournalFailurePausesIntake(t *testing.T) {
 		t.Fatalf("first webhook: %d", code)
 	}
 
-	// Take the journal's subjects away: writes now find no stream.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	info, err := st.Journal.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := info.Config
-	subjects := cfg.Subjects
-	cfg.Subjects = []string{"elsewhere.>"}
-	if _, err := st.JS.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	restore := refuseJournal(t, st)
 	code, retry := post("W-2")
 	if code != http.StatusServiceUnavailable || retry == "" {
 		t.Fatalf("webhook while the journal refuses: %d, Retry-After %q", code, retry)
@@ -69,11 +58,35 @@ func TestWebhookJournalFailurePausesIntake(t *testing.T) {
 		t.Errorf("/readyz %d %q, want 503 naming the journal", resp.StatusCode, why)
 	}
 
-	cfg.Subjects = subjects
-	if _, err := st.JS.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	waitFor(t, "webhooks accepted again", 15*time.Second, func() bool { c, _ := post("W-2"); return c == http.StatusAccepted })
 	waitFor(t, "delivery", 15*time.Second, func() bool { k, _ := tg.count(); return k == 2 })
 	r.stop(t)
+}
+
+// refuseJournal makes the journal refuse writes (its subjects move
+// elsewhere: a write finds no stream) until the returned func restores it.
+func refuseJournal(t *testing.T, st *durable.Store) (restore func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	info, err := st.Journal.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := info.Config
+	subjects := cfg.Subjects
+	cfg.Subjects = []string{"elsewhere.>"}
+	if _, err := st.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cfg.Subjects = subjects
+		if _, err := st.JS.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
