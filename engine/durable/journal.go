@@ -166,7 +166,8 @@ type DeadLetter struct {
 // DLQSubject is the dead-letter subject of a flow.
 func DLQSubject(flow string) string { return dlqPrefix + flow }
 
-// DeadLetter stores a dead letter and waits until it is durable.
+// DeadLetter stores a dead letter and waits until it is durable; d.Seq is
+// then its dead-letter sequence.
 func (s *Store) DeadLetter(ctx context.Context, d *DeadLetter) error {
 	data, err := json.Marshal(d)
 	if err != nil {
@@ -187,8 +188,12 @@ func (s *Store) DeadLetter(ctx context.Context, d *DeadLetter) error {
 	if d.Entry != nil && d.Entry.Seq > 0 {
 		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("dlq:%s:%d:%d", d.Flow, d.Entry.Seq, d.At.UnixNano())))
 	}
-	_, err = s.JS.PublishMsg(ctx, m, opts...)
-	return err
+	ack, err := s.JS.PublishMsg(ctx, m, opts...)
+	if err != nil {
+		return err
+	}
+	d.Seq = ack.Sequence
+	return nil
 }
 
 // AuditRecord says who did what to which message, when and why.

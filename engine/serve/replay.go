@@ -62,34 +62,15 @@ func Retry(ctx context.Context, h *Handler, proc *engine.Processor, d *durable.D
 	if d.Entry == nil {
 		return Settled{Report: Report{Outcome: Requeue, Err: fmt.Errorf("dead letter %d holds no message", d.Seq)}}
 	}
-	start := time.Now().Add(-time.Second)
 	s := Settled{Report: h.Handle(ctx, proc, d.Entry, nil)}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	switch s.Outcome {
 	case Delivered, Duplicate, Skipped:
 	case DeadLettered:
-		// Handle stored the new dead letter, unless the stream took it
-		// for a repeat of the old one (same message, same minute, within
-		// the duplicate window): then store it here under an id of its
-		// own. The old record is removed only once the new one is stored.
-		again, err := h.Store.DeadLettersOf(sctx, d.Flow, d.Entry.Seq, d.Seq, start)
-		if err != nil {
-			s.Err = fmt.Errorf("looking for the new dead letter: %w (dead letter %d kept)", err, d.Seq)
-			return s
-		}
-		if len(again) > 0 {
-			s.NewSeq = again[len(again)-1].Seq
-		} else {
-			id := fmt.Sprintf("dlq-retry:%s:%d:%d:%d", d.Flow, d.Entry.Seq, d.Seq, time.Now().UnixNano())
-			if s.NewSeq, err = h.Store.PutDeadLetter(sctx, s.DeadLetter, id); err != nil {
-				s.Err = fmt.Errorf("storing the new dead letter: %w (dead letter %d kept)", err, d.Seq)
-				return s
-			}
-		}
-		if s.DeadLetter != nil {
-			s.DeadLetter.Seq = s.NewSeq
-		}
+		// Handle stored the new dead letter (it is dead-lettered only once
+		// that is durable); the old record goes now.
+		s.NewSeq = s.DeadLetter.Seq
 	default:
 		return s
 	}
