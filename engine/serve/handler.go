@@ -64,7 +64,6 @@ type Handler struct {
 	// Heartbeat is how often a long wait renews the message's lease.
 	Heartbeat time.Duration
 	Owner     string
-	sleep     func(context.Context, time.Duration) error
 }
 
 // NewHandler prepares a handler; writers nil means dry run.
@@ -357,9 +356,6 @@ func (h *Handler) count(target, result string) {
 
 // pause sleeps d, renewing the message's lease meanwhile.
 func (h *Handler) pause(ctx context.Context, d time.Duration, heartbeat func()) error {
-	if h.sleep != nil {
-		return h.sleep(ctx, d)
-	}
 	deadline := time.Now().Add(d)
 	for {
 		left := time.Until(deadline)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,7 +80,7 @@ func (g *gate) wait(ctx context.Context) error {
 }
 
 // entryOf builds the journal entry of an inbound message.
-func (fr *flowRun) entryOf(m *engine.Message) (*durable.Entry, error) {
+func (fr *flowRun) entryOf(m *engine.Message) *durable.Entry {
 	e := &durable.Entry{Flow: fr.fp.Name, Plan: fr.s.opts.PlanHash, ID: m.ID, Source: m.Source, Line: m.Line, ReceivedAt: m.ReceivedAt}
 	if e.ReceivedAt.IsZero() {
 		e.ReceivedAt = time.Now().UTC()
@@ -90,7 +91,7 @@ func (fr *flowRun) entryOf(m *engine.Message) (*durable.Entry, error) {
 		if e.Record == nil {
 			e.Record = []byte{}
 		}
-		return e, nil
+		return e
 	}
 	enc := encoders.Get().(*codec.Encoder)
 	data, err := enc.Append(nil, m.Record)
@@ -99,13 +100,13 @@ func (fr *flowRun) entryOf(m *engine.Message) (*durable.Entry, error) {
 		// Keep what we can say about it: the message still goes through
 		// the journal and ends in the dead-letter store with the reason.
 		e.DecodeError, e.Record = "record cannot be journaled as JSON: "+err.Error(), []byte(fmt.Sprintf("%v", m.Record))
-		return e, nil
+		return e
 	}
 	e.Record = data
 	fr.keyMu.Lock()
 	e.Key = fr.keyProc.Key(m)
 	fr.keyMu.Unlock()
-	return e, nil
+	return e
 }
 
 // encoders write journal records: compact JSON as encoding/json writes it
@@ -124,10 +125,7 @@ func (fr *flowRun) accept(ctx context.Context, m *engine.Message) error {
 	if fr.gate.paused.Load() {
 		return engine.Retryable(errBackpressure, 5*time.Second)
 	}
-	e, err := fr.entryOf(m)
-	if err != nil {
-		return err
-	}
+	e := fr.entryOf(m)
 	ack, err := s.opts.Store.AppendSync(ctx, e)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -202,7 +200,7 @@ func (fr *flowRun) runWatch(ctx context.Context) {
 			if !ok {
 				break
 			}
-			e, _ := fr.entryOf(m)
+			e := fr.entryOf(m)
 			fut, err := s.opts.Store.Append(e)
 			for errors.Is(err, jetstream.ErrTooManyStalledMsgs) && ctx.Err() == nil {
 				// The client's window of unconfirmed writes is full: wait
@@ -242,9 +240,7 @@ func (fr *flowRun) settleJournaled(acks <-chan pending) {
 }
 
 // journalFailed hands a message back to its source and pauses intake.
-func (fr *flowRun) journalFailed(log interface {
-	Error(string, ...any)
-}, m *engine.Message, err error) {
+func (fr *flowRun) journalFailed(log *slog.Logger, m *engine.Message, err error) {
 	s := fr.s
 	s.m.JournalErrors.WithLabelValues(fr.fp.Name).Inc()
 	s.journalFailed(err)

@@ -118,16 +118,16 @@ func New(opts Options) (*Server, error) {
 		k, ok := engine.DefaultRegistry.Get(fp.Source.Kind)
 		switch {
 		case !ok || k.Source == nil:
-			errs = append(errs, fmt.Sprintf("flow %s (%s): unknown source kind %s", fp.Name, where(fp.Source.Range), fp.Source.Kind))
+			errs = append(errs, fmt.Sprintf("flow %s (%s): unknown source kind %s", fp.Name, fp.Source.Range, fp.Source.Kind))
 			continue
 		case k.Source.Webhook != nil:
 			path, h := k.Source.Webhook(fp.Source, fr.accept)
 			if other, dup := paths[path]; dup {
-				errs = append(errs, fmt.Sprintf("flow %s (%s): webhook path %s is already used by flow %s", fp.Name, where(fp.Source.Range), path, other))
+				errs = append(errs, fmt.Sprintf("flow %s (%s): webhook path %s is already used by flow %s", fp.Name, fp.Source.Range, path, other))
 				continue
 			}
 			if path == "/healthz" || path == "/readyz" || path == "/metrics" {
-				errs = append(errs, fmt.Sprintf("flow %s (%s): webhook path %s is reserved", fp.Name, where(fp.Source.Range), path))
+				errs = append(errs, fmt.Sprintf("flow %s (%s): webhook path %s is reserved", fp.Name, fp.Source.Range, path))
 				continue
 			}
 			paths[path] = fp.Name
@@ -136,7 +136,7 @@ func New(opts Options) (*Server, error) {
 		case k.Source.Watch != nil:
 			fr.watch = k.Source.Watch
 		default:
-			errs = append(errs, fmt.Sprintf("flow %s (%s): a %s source cannot run under serve", fp.Name, where(fp.Source.Range), fp.Source.Kind))
+			errs = append(errs, fmt.Sprintf("flow %s (%s): a %s source cannot run under serve", fp.Name, fp.Source.Range, fp.Source.Kind))
 			continue
 		}
 		s.flows = append(s.flows, fr)
@@ -152,8 +152,6 @@ func New(opts Options) (*Server, error) {
 	s.mux.Handle("/metrics", promhttp.HandlerFor(s.m.Registry, promhttp.HandlerOpts{}))
 	return s, nil
 }
-
-func where(r interface{ String() string }) string { return r.String() }
 
 // Addr is the listener's address once Run has started.
 func (s *Server) Addr() string {
