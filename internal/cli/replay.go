@@ -439,9 +439,9 @@ func runReplay(c *cli.Context) error {
 	if err != nil {
 		return exitf(ExitUsage, "%v", err)
 	}
-	output := c.String("output")
-	if output != "text" && output != "json" {
-		return exitf(ExitUsage, "unknown --output %q; use text or json", output)
+	output, err := checkOutput(c)
+	if err != nil {
+		return err
 	}
 	flow := c.String("flow")
 	if flow == "" {
@@ -640,11 +640,8 @@ func runReplay(c *cli.Context) error {
 			fmt.Fprintf(out, "audit: replay by %s recorded\n", rep.Audit.Who)
 		}
 	} else {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(rep); err != nil {
-			return exitf(ExitUsage, "%v", err)
+		if err := writeJSON(out, rep); err != nil {
+			return err
 		}
 	}
 	if auditErr != nil {

@@ -157,9 +157,9 @@ type warningRecord struct {
 }
 
 func runRun(c *cli.Context) error {
-	output := c.String("output")
-	if output != "text" && output != "json" {
-		return exitf(ExitUsage, "unknown --output %q; use text or json", output)
+	output, err := checkOutput(c)
+	if err != nil {
+		return err
 	}
 	if c.NArg() > 1 {
 		return exitf(ExitUsage, "run takes one configuration path, got %d", c.NArg())
@@ -240,11 +240,8 @@ func runRun(c *cli.Context) error {
 		reports = append(reports, rep)
 	}
 	if output == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(map[string]any{"dry_run": dry, "flows": reports}); err != nil {
-			return exitf(ExitUsage, "%v", err)
+		if err := writeJSON(out, map[string]any{"dry_run": dry, "flows": reports}); err != nil {
+			return err
 		}
 	}
 	if anyRejected {
