@@ -70,7 +70,7 @@ func OpenTargets(fp *FlowPlan, rc *RunContext) (map[string]TargetWriter, error) 
 		k, ok := DefaultRegistry.Get(t.Kind)
 		if !ok || k.Target == nil || k.Target.Open == nil {
 			closeAll()
-			return nil, fmt.Errorf("target %s: the %s target cannot write yet", t.Name, t.Kind)
+			return nil, fmt.Errorf("target %s: the %s target cannot write yet; use --dry-run to see its operations", t.Name, t.Kind)
 		}
 		w, err := k.Target.Open(t, rc)
 		if err != nil {

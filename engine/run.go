@@ -236,18 +236,12 @@ func newSink(fp *FlowPlan, opts RunOptions, rc *RunContext) (*sink, error) {
 	if opts.DryRun {
 		return s, nil
 	}
+	writers, err := OpenTargets(fp, rc)
+	if err != nil {
+		return nil, err
+	}
+	s.writers = writers
 	for _, t := range fp.Targets {
-		k, ok := DefaultRegistry.Get(t.Kind)
-		if !ok || k.Target == nil || k.Target.Open == nil {
-			s.close()
-			return nil, fmt.Errorf("target %s: the %s target cannot write yet; use --dry-run to see its operations", t.Name, t.Kind)
-		}
-		w, err := k.Target.Open(t, rc)
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("target %s: %w", t.Name, err)
-		}
-		s.writers[t.Name] = w
 		s.retry[t.Name] = retryPolicyOf(t)
 	}
 	return s, nil
