@@ -148,7 +148,9 @@ func writeWithRetry(ctx context.Context, w TargetWriter, op *Operation, p RetryP
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends (then it returns ctx's error): the one
+// wait of retries and polls that a shutdown must be able to cut short.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

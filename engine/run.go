@@ -253,7 +253,7 @@ func (s *sink) handle(ctx context.Context, r *Result) error {
 	if r.Outcome == Delivered && !s.opts.DryRun {
 		for i := range r.Ops {
 			op := &r.Ops[i]
-			if _, err := writeWithRetry(ctx, s.writers[op.Target], op, s.retry[op.Target], rand.Float64, sleepCtx); err != nil {
+			if _, err := writeWithRetry(ctx, s.writers[op.Target], op, s.retry[op.Target], rand.Float64, Sleep); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}

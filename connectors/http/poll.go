@@ -82,7 +82,7 @@ func newPoller(parent context.Context, sp *engine.SourcePlan) (*poller, error) {
 	}
 	ctx, cancel := context.WithCancel(parent)
 	p := &poller{
-		ctx: ctx, cancel: cancel, c: c, retry: retryPolicy(sp.Connection), sleep: sleepCtx,
+		ctx: ctx, cancel: cancel, c: c, retry: retryPolicy(sp.Connection), sleep: engine.Sleep,
 		mode: v.String("pagination"), items: dotPath(v.String("items")), cursorAt: dotPath(v.String("cursor_field")),
 		size: v.Int("page_size"), seen: map[string]bool{},
 	}
@@ -411,15 +411,4 @@ func relIsNext(params string) bool {
 		}
 	}
 	return false
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

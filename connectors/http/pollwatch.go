@@ -33,7 +33,7 @@ type pollWatch struct {
 }
 
 func watchPoll(ctx context.Context, sp *engine.SourcePlan, wc *engine.WatchContext) (engine.RecordReader, error) {
-	w := &pollWatch{ctx: ctx, sp: sp, every: sp.Values.Duration("every"), wait: sleepCtx}
+	w := &pollWatch{ctx: ctx, sp: sp, every: sp.Values.Duration("every"), wait: engine.Sleep}
 	if wc != nil {
 		w.log = wc.Logger
 	}

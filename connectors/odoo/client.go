@@ -433,7 +433,7 @@ type retrier struct {
 	sleep  func(context.Context, time.Duration) error
 }
 
-var defaultRetrier = retrier{policy: engine.DefaultRetry, sleep: sleepCtx}
+var defaultRetrier = retrier{policy: engine.DefaultRetry, sleep: engine.Sleep}
 
 func (rt retrier) do(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
@@ -451,17 +451,6 @@ func (rt retrier) do(ctx context.Context, fn func() error) error {
 		if serr := rt.sleep(ctx, rt.policy.Backoff(attempt, hint, rand.Float64)); serr != nil {
 			return serr
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -22,7 +22,7 @@ var protocols = []string{protoJSONRPC, protoJSON2, protoXMLRPC}
 func TestMain(m *testing.M) {
 	// The source's own retries (reads, checks at open) wait milliseconds
 	// in tests; the engine's retries of target writes keep their policy.
-	defaultRetrier = retrier{policy: engine.RetryPolicy{Attempts: 5, Initial: time.Millisecond, Max: 5 * time.Millisecond}, sleep: sleepCtx}
+	defaultRetrier = retrier{policy: engine.RetryPolicy{Attempts: 5, Initial: time.Millisecond, Max: 5 * time.Millisecond}, sleep: engine.Sleep}
 	os.Exit(m.Run())
 }
 

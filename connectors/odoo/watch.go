@@ -65,7 +65,7 @@ func watch(ctx context.Context, sp *engine.SourcePlan, wc *engine.WatchContext) 
 }
 
 func waitCtx(ctx context.Context, d time.Duration) bool {
-	return sleepCtx(ctx, d) == nil
+	return engine.Sleep(ctx, d) == nil
 }
 
 func (w *watcher) Next() (*engine.Message, bool, error) {

@@ -182,7 +182,7 @@ func (fr *flowRun) runWatch(ctx context.Context) {
 		r, err := fr.watch(ctx, fr.fp.Source, wc)
 		if err != nil {
 			log.Error("cannot watch the source; retrying", "error", err, "retry_in", backoff.String())
-			sleep(ctx, backoff)
+			engine.Sleep(ctx, backoff)
 			backoff = min(backoff*2, time.Minute)
 			continue
 		}
@@ -194,7 +194,7 @@ func (fr *flowRun) runWatch(ctx context.Context) {
 			m, ok, err := r.Next()
 			if err != nil {
 				log.Error("reading the source", "error", err)
-				sleep(ctx, time.Second)
+				engine.Sleep(ctx, time.Second)
 				break // reopen
 			}
 			if !ok {
@@ -254,13 +254,4 @@ func (fr *flowRun) journalFailed(log *slog.Logger, m *engine.Message, err error)
 		time.Sleep(2 * time.Second)
 		fr.gate.open("journal")
 	}()
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

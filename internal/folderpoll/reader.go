@@ -134,7 +134,7 @@ func (r *reader) nextFile() (FileInfo, bool, error) {
 		if !r.watch || r.ctx.Err() != nil {
 			return FileInfo{}, false, nil
 		}
-		if r.polled && !sleep(r.ctx, r.p.opts.Every) {
+		if r.polled && engine.Sleep(r.ctx, r.p.opts.Every) != nil {
 			return FileInfo{}, false, nil
 		}
 		r.polled = true
@@ -148,17 +148,6 @@ func (r *reader) nextFile() (FileInfo, bool, error) {
 	fi := r.queue[0]
 	r.queue = r.queue[1:]
 	return fi, true, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // take fetches a file and starts reading it; a file already processed is
